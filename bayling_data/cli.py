@@ -1,0 +1,226 @@
+"""The `bayling-data` command line."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from bayling_data import languages
+from bayling_data.export import card
+from bayling_data.filters import FilterConfig, build_chain
+from bayling_data.languages import UnknownLanguageError
+from bayling_data.teacher.accounting import Budget
+from bayling_data.teacher.errors import TeacherError
+from bayling_data.teacher.local import LocalOptions, LocalServer, terminate_on_sigterm
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+teacher_app = typer.Typer(no_args_is_help=True, help="Run a teacher server (local model, or a mock for dry runs).")
+app.add_typer(teacher_app, name="teacher")
+err = Console(stderr=True)
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    """Print a clear error and return the exit to raise."""
+    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    return typer.Exit(code)
+
+
+def parse_directions(spec: str | None, langs: list[languages.Language]) -> list[tuple[languages.Language, languages.Language]]:
+    """`en-zh,zh-en` -> pairs; default: every ordered pair of --langs."""
+    if not spec:
+        return [(a, b) for a in langs for b in langs if a != b]
+    pairs = []
+    for part in spec.split(","):
+        src, sep, tgt = part.strip().partition("-")
+        if not sep:
+            raise UnknownLanguageError(f"--directions: {part!r} is not SRC-TGT")
+        pairs.append((languages.get(src), languages.get(tgt)))
+    return pairs
+
+
+def _filter_config(config_file: Optional[Path], skip: Optional[str], backend: Optional[str]) -> FilterConfig:
+    config = FilterConfig.from_file(config_file) if config_file else FilterConfig()
+    if skip:
+        config.skip = [s.strip() for s in skip.split(",") if s.strip()]
+    if backend:
+        config.langid_backend = backend
+    return config
+
+
+@app.command()
+def generate(
+    n: Annotated[int, typer.Option("--n", help="Number of records to produce (after filtering).")],
+    out: Annotated[Path, typer.Option(help="Output folder (a Hugging Face dataset).")],
+    langs: Annotated[str, typer.Option(help="Languages: codes (zh,en,de), 'all', 'flores101' or 'tier:low'.")] = "zh,en",
+    generator: Annotated[str, typer.Option(help="Generator name.")] = "interactive_translation",
+    directions: Annotated[Optional[str], typer.Option(help="Translation directions, e.g. en-zh,zh-en (default: all pairs).")] = None,
+    turn_mix: Annotated[Optional[str], typer.Option(help="Follow-up turn weights, e.g. refine=2,restyle=1,explain=1.")] = None,
+    min_turns: Annotated[int, typer.Option(help="Fewest user/assistant turn pairs per dialogue.")] = 1,
+    max_turns: Annotated[int, typer.Option(help="Most user/assistant turn pairs per dialogue.")] = 5,
+    instruction_langs: Annotated[Optional[str], typer.Option(help="Languages the user side may be written in.")] = None,
+    source: Annotated[Optional[Path], typer.Option(help="Seed texts: .txt, .jsonl, .parquet or a saved dataset.")] = None,
+    source_column: Annotated[str, typer.Option(help="Column of --source that holds the text.")] = "text",
+    source_lang: Annotated[Optional[str], typer.Option(help="Language of --source (default: detected per text).")] = None,
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same output.")] = 0,
+    teacher: Annotated[str, typer.Option(help="auto (local unless an endpoint is configured), local or remote.")] = "auto",
+    model: Annotated[Optional[str], typer.Option(help="Teacher model name.")] = None,
+    base_url: Annotated[Optional[str], typer.Option(help="OpenAI-compatible endpoint (or OPENAI_BASE_URL).")] = None,
+    api_key: Annotated[Optional[str], typer.Option(help="API key (prefer the OPENAI_API_KEY variable).")] = None,
+    concurrency: Annotated[Optional[int], typer.Option(help="Most teacher requests in flight (default 16; 1 for local).")] = None,
+    timeout: Annotated[float, typer.Option(help="Seconds before one teacher request times out.")] = 120.0,
+    temperature: Annotated[float, typer.Option(help="Teacher sampling temperature.")] = 0.7,
+    max_tokens: Annotated[int, typer.Option(help="Most tokens per teacher answer.")] = 512,
+    max_cost: Annotated[Optional[float], typer.Option(help="Stop cleanly when this many USD are spent.")] = None,
+    max_requests: Annotated[Optional[int], typer.Option(help="Stop cleanly after this many teacher requests.")] = None,
+    price_in: Annotated[Optional[float], typer.Option(help="USD per million input tokens (overrides the table).")] = None,
+    price_out: Annotated[Optional[float], typer.Option(help="USD per million output tokens.")] = None,
+    max_attempts: Annotated[Optional[int], typer.Option(help="Give up after this many records tried (default 20*n+100).")] = None,
+    cache: Annotated[Optional[Path], typer.Option(help="Teacher cache file (default ~/.cache/bayling-data/).")] = None,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not read or write the teacher cache.")] = False,
+    model_path: Annotated[Optional[Path], typer.Option(help="GGUF model for the local teacher.")] = None,
+    ctx_size: Annotated[int, typer.Option(help="Context size of the local teacher.")] = 2048,
+    threads: Annotated[int, typer.Option(help="Threads of the local teacher (0: all cores).")] = 0,
+    filters_config: Annotated[Optional[Path], typer.Option("--filters", help="YAML/TOML file of filter settings.")] = None,
+    skip_filter: Annotated[Optional[str], typer.Option(help="Filter steps to skip, comma-separated.")] = None,
+    langid_backend: Annotated[Optional[str], typer.Option(help="py3langid (default), langdetect or cld2.")] = None,
+    shard_rows: Annotated[int, typer.Option(help="Most records per parquet shard.")] = 10_000,
+    license_id: Annotated[str, typer.Option("--license", help="License written in the dataset card.")] = "other",
+    resume: Annotated[bool, typer.Option("--resume", help="Continue the run in --out.")] = False,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace the run in --out.")] = False,
+) -> None:
+    """Generate a dataset of exactly --n records with a teacher LLM."""
+    from bayling_data.pipeline import GenerateOptions, RunIncomplete, run_generate
+    from bayling_data.setup_teacher import TeacherOptions, open_teacher
+
+    if n <= 0:
+        raise fail(f"--n must be a positive number of records, got {n}")
+    if resume and overwrite:
+        raise fail("--resume and --overwrite exclude each other")
+    if teacher not in ("auto", "local", "remote"):
+        raise fail(f"--teacher must be auto, local or remote, got {teacher!r}")
+    try:
+        lang_list = languages.parse_langs(langs)
+        if len(lang_list) < 2 and not directions:
+            raise UnknownLanguageError("--langs needs at least two languages to translate between")
+        options = GenerateOptions(
+            langs=lang_list, directions=parse_directions(directions, lang_list), n=n, out=out, generator=generator,
+            seed=seed, source=source, source_column=source_column,
+            source_lang=languages.get(source_lang).code if source_lang else None,
+            max_attempts=max_attempts, resume=resume, overwrite=overwrite, temperature=temperature,
+            max_tokens=max_tokens, shard_rows=shard_rows, license=license_id,
+            concurrency=concurrency or 16,
+            generator_options={"turn_mix": turn_mix, "min_turns": min_turns, "max_turns": max_turns,
+                               "instruction_langs": instruction_langs.split(",") if instruction_langs else None},
+        )
+        chain = build_chain(_filter_config(filters_config, skip_filter, langid_backend))
+    except (UnknownLanguageError, ValueError, FileNotFoundError) as error:
+        raise fail(str(error)) from None
+    if source is not None and not source.exists():
+        raise fail(f"--source {source}: no such file or folder")
+    teacher_options = TeacherOptions(
+        kind=teacher, base_url=base_url, api_key=api_key, model=model, concurrency=concurrency, timeout=timeout,
+        cache_path=cache, use_cache=not no_cache, price_in=price_in, price_out=price_out,
+        budget=Budget(max_cost=max_cost, max_requests=max_requests),
+        local=LocalOptions(model_path=model_path, n_ctx=ctx_size, threads=threads),
+    )
+
+    async def main() -> dict:
+        async with open_teacher(teacher_options) as chosen:
+            options.concurrency = chosen._limit._value  # noqa: SLF001 - window follows the teacher's cap
+            err.print(f"teacher: {chosen.model} at {chosen.base_url}", highlight=False)
+            return await run_generate(options, chosen, chain)
+
+    try:
+        with terminate_on_sigterm():
+            state = asyncio.run(main())
+    except KeyboardInterrupt:
+        raise fail("interrupted: what was made is saved; continue with the same command and --resume", 130) from None
+    except (TeacherError, RunIncomplete) as error:
+        raise fail(f"{error}\nWhat was made is saved in {out}; continue with --resume.", 1) from None
+    except (ValueError, FileExistsError) as error:
+        raise fail(str(error)) from None
+    stats = state["stats"]
+    err.print(f"[green]done:[/] {stats['kept']} records in {out} ({stats['rejected']} rejected)", highlight=False)
+
+
+@app.command("languages")
+def list_languages(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    which: Annotated[str, typer.Option("--langs", help="Which languages: all, flores101, tier:low, codes...")] = "all",
+) -> None:
+    """List the languages bayling-data knows."""
+    try:
+        chosen = languages.parse_langs(which)
+    except UnknownLanguageError as error:
+        raise fail(str(error)) from None
+    if as_json:
+        rows = [{"code": x.code, "iso1": x.iso1, "iso3": x.iso3, "name": x.name, "native": x.native,
+                 "script": x.script, "tier": x.tier, "flores101": x.flores101, "langid": x.langid or None}
+                for x in chosen]
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=1))
+        return
+    table = Table(title=f"{len(chosen)} languages")
+    for column in ("code", "iso1", "iso3", "name", "native", "script", "tier", "langid"):
+        table.add_column(column)
+    for x in chosen:
+        table.add_row(x.code, x.iso1, x.iso3, x.name, x.native, x.script, x.tier, x.langid or "script only")
+    Console().print(table)
+
+
+@app.command()
+def stats(folder: Annotated[Path, typer.Argument(help="An output folder of generate or filter.")]) -> None:
+    """Print the tables of an output folder's dataset card."""
+    from bayling_data.export.writer import OutputFolder
+
+    state = OutputFolder(folder).load_state()
+    if state is None:
+        raise fail(f"{folder} is not a bayling-data output folder (no .bayling/state.json)")
+    typer.echo(card.stats_tables(state["stats"]))
+    typer.echo(f"\nkept {state['stats']['kept']}, rejected {state['stats']['rejected']}, complete: {state['complete']}")
+
+
+@teacher_app.command("serve")
+def teacher_serve(
+    model_path: Annotated[Optional[Path], typer.Option(help="GGUF model (default: the packaged SmolLM2-135M).")] = None,
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0: a free one).")] = 8080,
+    ctx_size: Annotated[int, typer.Option(help="Context size.")] = 2048,
+    threads: Annotated[int, typer.Option(help="Threads (0: all cores).")] = 0,
+) -> None:
+    """Run the local teacher so that several runs can share it (--base-url http://127.0.0.1:PORT/v1)."""
+    try:
+        server = LocalServer(LocalOptions(model_path=model_path, port=port, n_ctx=ctx_size, threads=threads))
+        with terminate_on_sigterm(), server:
+            err.print(f"local teacher {server.model} at {server.base_url} (Ctrl-C stops it)", highlight=False)
+            server.wait()
+    except KeyboardInterrupt:
+        return
+    except TeacherError as error:
+        raise fail(str(error), 1) from None
+
+
+@teacher_app.command("mock")
+def teacher_mock(
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8081,
+    latency: Annotated[float, typer.Option(help="Seconds added to every answer.")] = 0.0,
+) -> None:
+    """Run a deterministic fake OpenAI-compatible teacher (no model) for dry runs of a pipeline."""
+    from bayling_data.teacher.mock_server import MockState, serve_forever
+
+    err.print(f"mock teacher at http://127.0.0.1:{port}/v1", highlight=False)
+    serve_forever(MockState(latency=latency), port)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app(prog_name="bayling-data")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Output: parquet shards in the Hub's layout, dataset card, run summary."""

@@ -1,0 +1,126 @@
+"""The dataset card (README.md): the Hub's YAML header plus tables of what the run made."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from bayling_data import __version__, languages
+
+TABLE_TITLES = {
+    "language": "Records per language",
+    "direction": "Records per direction",
+    "generator": "Records per generator",
+    "task": "Records per task",
+    "turn_type": "Turns per turn type",
+    "instruction_lang": "Dialogues per instruction language",
+    "rejected_reason": "Rejected, by reason",
+    "rejected_language": "Rejected, by target language",
+}
+
+
+def size_category(n: int) -> str:
+    """The Hub's size bucket for n records."""
+    for limit, label in ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"),
+                         (1_000_000, "100K<n<1M"), (10_000_000, "1M<n<10M")):
+        if n < limit:
+            return label
+    return "10M<n<100M"
+
+
+def _language_codes(stats: dict[str, Any]) -> list[str]:
+    codes = []
+    for code in stats["counts"].get("language", {}):
+        try:
+            codes.append(languages.get(code).short)
+        except languages.UnknownLanguageError:
+            continue
+    return sorted(set(codes))
+
+
+def header(stats: dict[str, Any], shards: dict[str, list[str]], license_id: str) -> dict[str, Any]:
+    """The YAML metadata the Hub reads."""
+    configs: list[dict[str, Any]] = [{"config_name": "default", "data_files": [{"split": "train", "path": "data/train-*"}]}]
+    if shards.get("rejected"):
+        configs.append({"config_name": "rejected", "data_files": [{"split": "train", "path": "rejected/rejected-*"}]})
+    return {
+        "language": _language_codes(stats),
+        "license": license_id,
+        "task_categories": ["translation", "text-generation"],
+        "size_categories": [size_category(stats["kept"])],
+        "tags": ["synthetic", "bayling-data", "multilingual", "interactive-translation"],
+        "configs": configs,
+    }
+
+
+def markdown_table(title: str, counts: dict[str, int], total: int | None = None) -> str:
+    """A two- or three-column markdown table."""
+    lines = [f"### {title}", "", "| value | count | share |", "|---|---:|---:|"]
+    denominator = total or sum(counts.values()) or 1
+    lines += [f"| {key} | {value} | {100 * value / denominator:.1f}% |" for key, value in counts.items()]
+    return "\n".join(lines)
+
+
+def stats_tables(stats: dict[str, Any]) -> str:
+    """Every non-empty table of a run's stats."""
+    return "\n\n".join(
+        markdown_table(TABLE_TITLES[name], counts) for name, counts in stats["counts"].items() if counts
+    )
+
+
+def render(state: dict[str, Any], shards: dict[str, list[str]], license_id: str = "other") -> str:
+    """The whole README.md."""
+    stats, usage, config = state["stats"], state.get("usage", {}), state["config"]
+    settings = "\n".join(f"| {k} | `{v}` |" for k, v in sorted(config.items()))
+    usage_rows = "\n".join(f"| {k} | {v} |" for k, v in usage.items())
+    prompt_hashes = "\n".join(f"| {k} | `{v}` |" for k, v in sorted(state.get("prompt_hashes", {}).items()))
+    return f"""---
+{yaml.safe_dump(header(stats, shards, license_id), sort_keys=False, allow_unicode=True).strip()}
+---
+
+# Synthetic multilingual instruction data
+
+Made with [bayling-data](https://pypi.org/project/bayling-data/) {__version__}: {stats['kept']} records
+kept, {stats['rejected']} rejected by the filters (kept apart in the `rejected` config with their reason).
+
+Each record is a chat in `messages` (a list of `{{role, content}}`), ready for a tokenizer's
+`apply_chat_template` or TRL's `SFTTrainer`:
+
+```python
+from datasets import load_dataset
+ds = load_dataset("path/or/repo", split="train")
+```
+
+Columns: `id` (content hash), `task`, `generator`, `src_lang`, `tgt_lang` (FLORES-200 codes),
+`messages`, `meta` (JSON: turn plan, template ids, instruction language, seed origin, constraint
+results, teacher model, prompt hashes, token usage), `scores` (JSON: filter signals).
+
+## Contents
+
+{stats_tables(stats)}
+
+## Teacher and usage
+
+| counter | value |
+|---|---:|
+{usage_rows}
+
+## Generation settings
+
+| setting | value |
+|---|---|
+{settings}
+
+## Prompt hashes
+
+| prompt | sha256 (12) |
+|---|---|
+{prompt_hashes}
+
+## Limitations
+
+Synthetic data written by a teacher model: it carries that model's errors and biases. The
+filters (language ID per turn, exact and near dedup, quality heuristics) remove much but not all
+of what is wrong. Check the teacher's terms of use before you publish or train on the data.
+"""

@@ -1,0 +1,174 @@
+"""Crash-safe output: parts written atomically with a state file, then shards in the Hub's layout.
+
+During a run, kept and rejected records are buffered and flushed as parquet *parts* under
+`.bayling/parts/`; after each flush the run state (`.bayling/state.json`) is replaced atomically.
+A resume reads the state, drops parts it does not list, and continues. When the run is complete,
+the parts are rewritten as `data/train-00000-of-000NN.parquet` (and `rejected/...`) shards.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from bayling_data.records import REJECTED_SCHEMA, SCHEMA, Record, rows_to_table
+
+STATE_DIR = ".bayling"
+SPLITS = {"train": ("data", SCHEMA), "rejected": ("rejected", REJECTED_SCHEMA)}
+
+
+class OutputExistsError(FileExistsError):
+    """The output folder has content and neither --resume nor --overwrite was given."""
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write a file so that a reader (or a crash) sees the old content or the new, never a mix."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def atomic_write_table(path: Path, table: pa.Table) -> None:
+    """Write a parquet file atomically."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    pq.write_table(table, tmp, compression="zstd")
+    os.replace(tmp, path)
+
+
+class OutputFolder:
+    """An output folder: its run state, its parts and its final shards."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.state_dir = root / STATE_DIR
+        self.parts_dir = self.state_dir / "parts"
+        self.state_path = self.state_dir / "state.json"
+
+    def load_state(self) -> dict[str, Any] | None:
+        """The saved run state, or None for a new folder."""
+        if not self.state_path.exists():
+            return None
+        return json.loads(self.state_path.read_text("utf-8"))
+
+    def prepare(self, *, resume: bool, overwrite: bool) -> dict[str, Any] | None:
+        """Make the folder ready; returns the state to resume from (None: start fresh)."""
+        has_content = self.root.exists() and any(self.root.iterdir())
+        state = self.load_state() if has_content else None
+        if has_content and overwrite:
+            if state is None:
+                raise OutputExistsError(
+                    f"{self.root} is not empty and is not a bayling-data output: refusing to delete it"
+                )
+            shutil.rmtree(self.root)
+            state = None
+        elif has_content and not resume:
+            raise OutputExistsError(
+                f"{self.root} already exists: pass --resume to continue that run or --overwrite to replace it"
+            )
+        elif has_content and state is None:
+            raise OutputExistsError(f"{self.root} is not empty and holds no bayling-data run to resume")
+        self.parts_dir.mkdir(parents=True, exist_ok=True)
+        if state is not None:
+            listed = {name for names in state["parts"].values() for name in names}
+            for part in self.parts_dir.iterdir():
+                if part.name not in listed:
+                    part.unlink()  # written after the last saved state: its records will be made again
+        return state
+
+    def save_state(self, state: dict[str, Any]) -> None:
+        """Replace the state file atomically."""
+        data = json.dumps(state, ensure_ascii=False, indent=1).encode("utf-8")
+        atomic_write_bytes(self.state_path, data)
+
+    def part_records(self, split: str, state: dict[str, Any]) -> Iterator[Record]:
+        """Stream the records of one split's parts."""
+        for name in state["parts"].get(split, []):
+            for batch in pq.ParquetFile(self.parts_dir / name).iter_batches(batch_size=4096):
+                for row in batch.to_pylist():
+                    yield Record.from_row(row)
+
+
+class PartWriter:
+    """Buffers kept and rejected rows and flushes them as parts, then saves the state."""
+
+    def __init__(self, folder: OutputFolder, state: dict[str, Any]) -> None:
+        self.folder = folder
+        self.state = state
+        self.state.setdefault("parts", {"train": [], "rejected": []})
+        self.buffers: dict[str, list[dict[str, Any]]] = {"train": [], "rejected": []}
+
+    def add(self, record: Record, reject_reason: str | None = None) -> None:
+        """Buffer one record (rejected ones keep their reason)."""
+        row = record.to_row()
+        if reject_reason is None:
+            self.buffers["train"].append(row)
+        else:
+            row["reject_reason"] = reject_reason
+            self.buffers["rejected"].append(row)
+
+    @property
+    def buffered(self) -> int:
+        """Rows waiting to be flushed."""
+        return sum(len(rows) for rows in self.buffers.values())
+
+    def flush(self, updates: dict[str, Any]) -> None:
+        """Write buffered rows as parts, then save the state with `updates` applied."""
+        for split, rows in self.buffers.items():
+            if not rows:
+                continue
+            name = f"{split}-{len(self.state['parts'][split]):05d}.parquet"
+            atomic_write_table(self.folder.parts_dir / name, rows_to_table(rows, rejected=split == "rejected"))
+            self.state["parts"][split].append(name)
+            rows.clear()
+        self.state.update(updates)
+        self.folder.save_state(self.state)
+
+
+def finalize(folder: OutputFolder, state: dict[str, Any], shard_rows: int) -> dict[str, list[str]]:
+    """Rewrite the parts as Hub-layout shards of at most `shard_rows` rows; returns the shard paths."""
+    written: dict[str, list[str]] = {}
+    for split, (subdir, schema) in SPLITS.items():
+        target = folder.root / subdir
+        if target.exists():
+            shutil.rmtree(target)  # a finalize interrupted before: start it again
+        parts = [folder.parts_dir / name for name in state["parts"].get(split, [])]
+        total = sum(pq.ParquetFile(p).metadata.num_rows for p in parts)
+        if total == 0 and split != "train":
+            continue
+        target.mkdir(parents=True)
+        count = max(1, math.ceil(total / shard_rows))
+        names = [f"{subdir}/{split}-{k:05d}-of-{count:05d}.parquet" for k in range(count)]
+        _reshard(parts, [folder.root / n for n in names], schema, shard_rows)
+        written[split] = names
+    return written
+
+
+def _reshard(parts: list[Path], shards: list[Path], schema: pa.Schema, shard_rows: int) -> None:
+    def batches() -> Iterator[pa.RecordBatch]:
+        for part in parts:
+            yield from pq.ParquetFile(part).iter_batches(batch_size=min(shard_rows, 8192))
+
+    stream = batches()
+    pending: list[pa.RecordBatch] = []
+    for shard in shards:
+        tmp = shard.with_name(f".{shard.name}.tmp")
+        with pq.ParquetWriter(tmp, schema, compression="zstd") as writer:
+            room = shard_rows
+            while room > 0:
+                batch = pending.pop() if pending else next(stream, None)
+                if batch is None:
+                    break
+                if batch.num_rows > room:
+                    pending.append(batch.slice(room))
+                    batch = batch.slice(0, room)
+                writer.write_batch(batch)
+                room -= batch.num_rows
+        os.replace(tmp, shard)

@@ -1,0 +1,79 @@
+"""Build the filter chain from options (flags or a YAML/TOML config file)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+try:
+    import tomllib
+except ImportError:  # Python 3.10
+    import tomli as tomllib  # type: ignore[no-redef]
+
+from bayling_data.filters.base import Filter, FilterChain
+from bayling_data.filters.dedup import ExactDedup, NearDedup
+from bayling_data.filters.langid import LanguageFilter
+from bayling_data.filters.quality import (
+    Constraints,
+    EmptyOrTruncated,
+    LengthRatio,
+    MetaTalk,
+    Repetition,
+    Untranslated,
+)
+
+STEPS = ("empty_or_truncated", "meta_talk", "length_ratio", "repetition", "untranslated",
+         "constraints", "langid", "exact_dedup", "near_dedup")
+
+
+@dataclass
+class FilterConfig:
+    """Which steps run and their settings."""
+
+    skip: list[str] = field(default_factory=list)
+    langid_backend: str = "py3langid"
+    langid_min_probability: float = 0.9
+    min_script_share: float = 0.1
+    dedup_fields: str = "all"
+    near_dup_threshold: float = 0.8
+    near_dup_ngram: int = 5
+    max_copy_chrf: float = 70.0
+
+    @classmethod
+    def from_file(cls, path: Path) -> FilterConfig:
+        """Read a YAML or TOML file whose keys are this class's fields."""
+        text = path.read_text("utf-8")
+        if path.suffix == ".toml":
+            data: Any = tomllib.loads(text)
+        else:
+            data = yaml.safe_load(text) or {}
+        if not isinstance(data, dict):
+            raise ValueError(f"{path}: expected a mapping of filter settings")
+        known = {f.name for f in fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise ValueError(f"{path}: unknown filter setting(s) {sorted(unknown)}; known: {sorted(known)}")
+        return cls(**data)
+
+
+def build_chain(config: FilterConfig) -> FilterChain:
+    """The default chain, cheap checks first and dedup last (so rejects never enter the index)."""
+    unknown = set(config.skip) - set(STEPS)
+    if unknown:
+        raise ValueError(f"cannot skip unknown filter(s) {sorted(unknown)}; steps: {', '.join(STEPS)}")
+    makers: dict[str, Any] = {
+        "empty_or_truncated": EmptyOrTruncated,
+        "meta_talk": MetaTalk,
+        "length_ratio": LengthRatio,
+        "repetition": Repetition,
+        "untranslated": lambda: Untranslated(config.max_copy_chrf),
+        "constraints": Constraints,
+        "langid": lambda: LanguageFilter(config.langid_backend, config.langid_min_probability, config.min_script_share),
+        "exact_dedup": lambda: ExactDedup(config.dedup_fields),
+        "near_dedup": lambda: NearDedup(config.near_dup_threshold, config.near_dup_ngram, fields=config.dedup_fields),
+    }
+    steps: list[Filter] = [makers[name]() for name in STEPS if name not in config.skip]
+    return FilterChain(steps)

@@ -1,0 +1,113 @@
+"""Exact (xxhash of normalized text) and near (rensa MinHash + LSH) duplicate removal across a run."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+
+import xxhash
+from rensa import RMinHash, RMinHashLSH
+
+from bayling_data.filters.base import Filter
+from bayling_data.records import Record
+
+FIELDS = ("all", "user", "assistant", "first_user")
+_PUNCTUATION_AND_SPACE = re.compile(r"[\W_]+", re.UNICODE)
+_TOKEN = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]|[^\W_]+", re.UNICODE)
+
+
+def dedup_text(record: Record, fields: str) -> str:
+    """The part of a record that dedup compares."""
+    if fields == "all":
+        parts = [m["content"] for m in record.messages]
+    elif fields == "first_user":
+        parts = record.turns("user")[:1]
+    else:
+        parts = record.turns(fields)
+    return "\n".join(parts)
+
+
+def normalize(text: str) -> str:
+    """Case-folded NFKC text without punctuation or spacing differences."""
+    return _PUNCTUATION_AND_SPACE.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
+
+
+class ExactDedup(Filter):
+    """Rejects a record whose normalized text was seen before in this run (or a resumed one)."""
+
+    name = "exact_dedup"
+
+    def __init__(self, fields: str = "all") -> None:
+        if fields not in FIELDS:
+            raise ValueError(f"dedup fields must be one of {', '.join(FIELDS)}")
+        self.fields = fields
+        self.seen: set[int] = set()
+
+    def _key(self, record: Record) -> int:
+        return xxhash.xxh3_64_intdigest(normalize(dedup_text(record, self.fields)).encode("utf-8"))
+
+    def check(self, record: Record) -> str | None:
+        key = self._key(record)
+        if key in self.seen:
+            return "duplicate"
+        self.seen.add(key)
+        return None
+
+    def warm(self, records: Iterable[Record]) -> None:
+        self.seen.update(self._key(r) for r in records)
+
+
+def shingles(text: str, size: int) -> list[str]:
+    """Overlapping n-grams of tokens (words; single characters for CJK)."""
+    tokens = _TOKEN.findall(normalize(text))
+    if len(tokens) <= size:
+        return [" ".join(tokens)] if tokens else []
+    return [" ".join(tokens[i : i + size]) for i in range(len(tokens) - size + 1)]
+
+
+class NearDedup(Filter):
+    """Rejects a record whose MinHash is similar (estimated Jaccard >= threshold) to a kept one."""
+
+    name = "near_dedup"
+
+    def __init__(self, threshold: float = 0.8, ngram: int = 5, num_perm: int = 128, fields: str = "all") -> None:
+        if not 0 < threshold <= 1:
+            raise ValueError("near-dup threshold must be in (0, 1]")
+        self.threshold = threshold
+        self.ngram = ngram
+        self.num_perm = num_perm
+        self.fields = fields
+        bands = 16 if num_perm % 16 == 0 else 8
+        self.lsh = RMinHashLSH(threshold=threshold, num_perm=num_perm, num_bands=bands)
+        self._stored: dict[int, RMinHash] = {}  # for verifying LSH candidates
+
+    def _minhash(self, record: Record) -> RMinHash | None:
+        grams = shingles(dedup_text(record, self.fields), self.ngram)
+        if not grams:
+            return None
+        minhash = RMinHash(num_perm=self.num_perm, seed=42)
+        minhash.update(grams)
+        return minhash
+
+    def check(self, record: Record) -> str | None:
+        minhash = self._minhash(record)
+        if minhash is None:
+            return None
+        for key in self.lsh.query(minhash):
+            similarity = self._stored[key].jaccard(minhash)
+            if similarity >= self.threshold:
+                record.scores["near_dup_similarity"] = round(similarity, 3)
+                return "near_duplicate"
+        self._insert(minhash)
+        return None
+
+    def _insert(self, minhash: RMinHash) -> None:
+        key = len(self._stored)
+        self.lsh.insert(key, minhash)
+        self._stored[key] = minhash
+
+    def warm(self, records: Iterable[Record]) -> None:
+        for record in records:
+            if (minhash := self._minhash(record)) is not None:
+                self._insert(minhash)

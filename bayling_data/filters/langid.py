@@ -1,0 +1,175 @@
+"""Language ID per turn, against the languages a record declares.
+
+The question asked is "is the declared language chosen among the record's languages and their
+close relatives?", not "what language is this?": that keeps sibling languages apart and treats
+pairs that short text cannot separate (nb/nn, hr/bs/sr, ms/id, zh variants) as one.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections import Counter
+from typing import Protocol
+
+from bayling_data import languages
+from bayling_data.filters.base import Filter
+from bayling_data.filters.script import script_share
+from bayling_data.records import Record
+
+
+# Quoted spans ("...", “...”, „...“, «...», 「...」): a user turn quotes words of another language.
+QUOTED = re.compile(r'"[^"\n]*"|“[^”\n]*”|„[^“”\n]*[“”]|«[^»\n]*»|「[^」\n]*」|『[^』\n]*』')
+
+
+class Backend(Protocol):
+    """A language identifier: the most likely of `candidates` (langid codes), with a probability."""
+
+    def best(self, text: str, candidates: frozenset[str]) -> tuple[str, float]: ...
+
+
+class Py3LangidBackend:
+    """py3langid restricted to the candidate set (one restricted model cached per set)."""
+
+    def __init__(self) -> None:
+        from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
+
+        self._factory = lambda: LanguageIdentifier.from_modelpath(MODEL_DIR / MODEL_FILE, norm_probs=True)
+        self.supported = frozenset(self._factory().nb_classes)
+
+    @functools.lru_cache(maxsize=256)  # noqa: B019 - one backend per run
+    def _restricted(self, candidates: frozenset[str]):  # noqa: ANN202
+        identifier = self._factory()
+        identifier.set_languages(sorted(candidates & self.supported))
+        return identifier
+
+    def best(self, text: str, candidates: frozenset[str]) -> tuple[str, float]:
+        code, probability = self._restricted(candidates).classify(text)
+        return code, float(probability)
+
+
+class LangdetectBackend:
+    """langdetect (not restrictable: the best-scoring candidate among its guesses, else its top guess)."""
+
+    def __init__(self) -> None:
+        from langdetect import DetectorFactory
+
+        DetectorFactory.seed = 0
+        self.supported = frozenset(
+            "af ar bg bn ca cs cy da de el en es et fa fi fr gu he hi hr hu id it ja kn ko lt lv mk ml mr "
+            "ne nl no pa pl pt ro ru sk sl so sq sv sw ta te th tl tr uk ur vi zh".split()
+        )
+
+    def best(self, text: str, candidates: frozenset[str]) -> tuple[str, float]:
+        from langdetect import LangDetectException, detect_langs
+
+        try:
+            guesses = [(g.lang.split("-")[0], g.prob) for g in detect_langs(text)]
+        except LangDetectException:  # raised on text it cannot read (no features)
+            return "und", 0.0
+        return _prefer_candidates(guesses, candidates)
+
+
+class Cld2Backend:
+    """pycld2 in best-effort mode."""
+
+    def __init__(self) -> None:
+        import pycld2
+
+        self._cld2 = pycld2
+        self.supported = frozenset(code for _, code in pycld2.LANGUAGES if len(code) <= 3)
+
+    def best(self, text: str, candidates: frozenset[str]) -> tuple[str, float]:
+        try:
+            _, _, details = self._cld2.detect(text, bestEffort=True)
+        except self._cld2.error:
+            return "und", 0.0
+        guesses = [(code.split("-")[0], percent / 100) for _, code, percent, _ in details if code != "un"]
+        return _prefer_candidates(guesses, candidates)
+
+
+def _prefer_candidates(guesses: list[tuple[str, float]], candidates: frozenset[str]) -> tuple[str, float]:
+    for code, probability in guesses:
+        if code in candidates:
+            return code, probability
+    return guesses[0] if guesses else ("und", 0.0)
+
+
+BACKENDS = {"py3langid": Py3LangidBackend, "langdetect": LangdetectBackend, "cld2": Cld2Backend}
+
+
+class LanguageFilter(Filter):
+    """Rejects a record when a turn is not in the language it declares (script first, then a classifier)."""
+
+    name = "langid"
+
+    def __init__(
+        self,
+        backend: str = "py3langid",
+        min_probability: float = 0.9,
+        min_script_share: float = 0.1,
+        min_chars: int = 20,
+    ) -> None:
+        if backend not in BACKENDS:
+            raise ValueError(f"unknown langid backend {backend!r}; choose from {', '.join(BACKENDS)}")
+        self.backend = BACKENDS[backend]()
+        self.min_probability = min_probability
+        self.min_script_share = min_script_share
+        self.min_chars = min_chars
+        self.unsupported: Counter[str] = Counter()  # languages checked by script only
+
+    def check(self, record: Record) -> str | None:
+        declared = expected_turn_langs(record)
+        record_langs = {code for code in declared if code}
+        lowest = 1.0
+        for position, (message, code) in enumerate(zip(record.messages, declared, strict=False)):
+            if not code:
+                continue
+            lang = languages.get(code)
+            text = message["content"]
+            if message["role"] == "user":
+                text = QUOTED.sub(" ", text)
+            share = script_share(text, lang.script)
+            if share is not None and share < self.min_script_share:
+                return f"wrong_script:{code}"
+            if len(text.strip()) < self.min_chars:
+                continue  # too short for a classifier to be trusted: the script check decides
+            if lang.langid not in self.backend.supported:
+                self.unsupported[code] += 1
+                continue
+            predicted, probability = self.backend.best(text, self._candidates(frozenset(record_langs)))
+            if self._accepts(lang, predicted):
+                lowest = min(lowest, probability)
+            elif probability >= self.min_probability:
+                record.scores["langid"] = {"turn": position, "declared": code, "predicted": predicted,
+                                           "probability": round(probability, 3)}
+                return f"wrong_language:{code}"
+        record.scores["langid_min_prob"] = round(lowest, 3)
+        return None
+
+    @functools.lru_cache(maxsize=1024)  # noqa: B019 - one filter per run
+    def _candidates(self, codes: frozenset[str]) -> frozenset[str]:
+        related = {"eng_Latn"} | set(codes)
+        for code in codes:
+            related |= languages.siblings(code)
+        mapped = {languages.get(c).langid for c in related}
+        return frozenset(c for c in mapped if c in self.backend.supported)
+
+    @staticmethod
+    def _accepts(lang: languages.Language, predicted: str) -> bool:
+        if predicted == lang.langid or predicted == lang.iso1:
+            return True
+        try:
+            other = languages.get(predicted)
+        except languages.UnknownLanguageError:
+            return False
+        return languages.same_group(lang.code, other.code)
+
+
+def expected_turn_langs(record: Record) -> list[str | None]:
+    """The language each message should be in: from `meta.turn_langs`, else user=src and assistant=tgt."""
+    declared = record.meta.get("turn_langs")
+    if isinstance(declared, list) and len(declared) == len(record.messages):
+        return declared
+    by_role = {"user": record.src_lang or None, "assistant": record.tgt_lang or None}
+    return [by_role.get(m["role"]) for m in record.messages]

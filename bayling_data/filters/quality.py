@@ -1,0 +1,139 @@
+"""Heuristic quality checks: empty/truncated answers, refusals and meta-talk, copies, ratios, repetition."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+from sacrebleu.metrics import CHRF
+
+from bayling_data.filters.base import Filter
+from bayling_data.filters.dedup import shingles
+from bayling_data.languages import get
+from bayling_data.records import Record
+
+
+class EmptyOrTruncated(Filter):
+    """Rejects records with an empty turn, no assistant turn, or an answer cut at the token limit."""
+
+    name = "empty_or_truncated"
+
+    def check(self, record: Record) -> str | None:
+        if not record.messages or record.messages[-1]["role"] != "assistant":
+            return "no_final_answer"
+        if any(not m["content"].strip() for m in record.messages):
+            return "empty_turn"
+        if "length" in record.meta.get("finish_reasons", []):
+            return "truncated"
+        return None
+
+
+# Refusals and assistant meta-talk, in many languages. Checked at the start of answers.
+META_TALK = re.compile(
+    r"^\s*(?:as an ai|as a language model|i'm sorry,? but i can(?:no|')t|i cannot (?:help|assist|translate)"
+    r"|i am unable to|here is the translation|here's the translation|sure[,!] here"
+    r"|作为一个?(?:人工智能|ai|语言模型)|抱歉，?我无法|对不起，?我不能|以下是(?:翻译|译文)"
+    r"|als (?:ki|künstliche intelligenz|sprachmodell)|es tut mir leid,? aber ich kann"
+    r"|en tant qu'(?:ia|intelligence artificielle|modèle de langage)|je suis désolé,? mais je ne peux"
+    r"|como (?:ia|modelo de lenguaje|inteligencia artificial)|lo siento,? pero no puedo"
+    r"|как (?:ии|языковая модель|искусственный интеллект)|извините,? но я не могу"
+    r"|aiとして|申し訳ありませんが|言語モデルとして|ai로서|죄송하지만)",
+    re.IGNORECASE,
+)
+
+
+class MetaTalk(Filter):
+    """Rejects answers that refuse or talk about themselves instead of doing the task."""
+
+    name = "meta_talk"
+
+    def check(self, record: Record) -> str | None:
+        for answer in record.turns("assistant"):
+            if META_TALK.search(answer):
+                return "refusal_or_preamble"
+        return None
+
+
+# Rough characters-per-meaning factor of a script, relative to Latin text.
+SCRIPT_DENSITY = {"Hans": 0.3, "Hant": 0.3, "Jpan": 0.45, "Hang": 0.5}
+
+
+def _translation_pairs(record: Record) -> list[tuple[str, str, str, str]]:
+    """(source, source lang, translation, target lang) for the first translate turn of a record."""
+    source = record.meta.get("source_text")
+    answers = record.turns("assistant")
+    if not source or not answers or not record.src_lang or not record.tgt_lang:
+        return []
+    return [(source, record.src_lang, answers[0], record.tgt_lang)]
+
+
+class LengthRatio(Filter):
+    """Rejects a translation whose length is implausible for its source, adjusted by script."""
+
+    name = "length_ratio"
+
+    def __init__(self, low: float = 0.25, high: float = 4.0) -> None:
+        self.low, self.high = low, high
+
+    def check(self, record: Record) -> str | None:
+        for source, src, translation, tgt in _translation_pairs(record):
+            src_len = len(source) / SCRIPT_DENSITY.get(get(src).script, 1.0)
+            tgt_len = len(translation) / SCRIPT_DENSITY.get(get(tgt).script, 1.0)
+            ratio = tgt_len / max(src_len, 1.0)
+            record.scores["length_ratio"] = round(ratio, 3)
+            if len(source) >= 10 and not self.low <= ratio <= self.high:
+                return "too_short" if ratio < self.low else "too_long"
+        return None
+
+
+class Untranslated(Filter):
+    """Catches a 'translation' that copies its source (high chrF between them), whatever langID says."""
+
+    name = "untranslated"
+
+    def __init__(self, max_chrf: float = 70.0) -> None:
+        self.max_chrf = max_chrf
+        self._chrf = CHRF()
+
+    def check(self, record: Record) -> str | None:
+        for source, src, translation, tgt in _translation_pairs(record):
+            if src == tgt:
+                continue
+            score = self._chrf.sentence_score(translation, [source]).score
+            record.scores["copy_chrf"] = round(score, 2)
+            if score >= self.max_chrf:
+                return "copy_of_source"
+        return None
+
+
+class Repetition(Filter):
+    """Rejects answers that loop: a large share of repeated word 3-grams."""
+
+    name = "repetition"
+
+    def __init__(self, max_repeated: float = 0.3, ngram: int = 3) -> None:
+        self.max_repeated, self.ngram = max_repeated, ngram
+
+    def check(self, record: Record) -> str | None:
+        worst = 0.0
+        for answer in record.turns("assistant"):
+            grams = shingles(answer, self.ngram)
+            if len(grams) < 8:
+                continue
+            counts = Counter(grams)
+            repeated = sum(c for c in counts.values() if c > 1) / len(grams)
+            worst = max(worst, repeated)
+        record.scores["repetition"] = round(worst, 3)
+        return "repeated_ngrams" if worst > self.max_repeated else None
+
+
+class Constraints(Filter):
+    """Rejects records where a refine turn's constraint words are missing from the answer."""
+
+    name = "constraints"
+
+    def check(self, record: Record) -> str | None:
+        for constraint in record.meta.get("constraints", []):
+            if constraint.get("all_satisfied") is False:
+                return "missing_words"
+        return None

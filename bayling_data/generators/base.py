@@ -1,0 +1,79 @@
+"""What every generator shares: its inputs (context, seed item) and its output (record or rejection)."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from bayling_data.languages import Language
+from bayling_data.records import Record
+from bayling_data.teacher import Reply, Teacher
+
+
+@dataclass(frozen=True)
+class SeedItem:
+    """A seed text from the user's source (None text: the generator asks the teacher for one)."""
+
+    text: str | None
+    lang: str | None = None  # FLORES code when known
+    origin: str = "teacher"  # e.g. "corpus.jsonl:12"
+
+
+@dataclass
+class Rejection:
+    """Why a generator produced no record (the partial record, when there is one, is kept for review)."""
+
+    reason: str
+    record: Record | None = None
+
+
+@dataclass
+class GenerationContext:
+    """Everything a generator needs besides the seed item: the run's options and the teacher."""
+
+    teacher: Teacher
+    languages: list[Language]
+    directions: list[tuple[Language, Language]]
+    options: dict[str, Any] = field(default_factory=dict)
+    temperature: float = 0.7
+    max_tokens: int = 512
+
+
+class Generator(Protocol):
+    """A generator builds one record per call; the pipeline runs thousands of calls at once."""
+
+    name: str
+
+    async def generate(self, index: int, seed: SeedItem, rng: random.Random) -> Record | Rejection:
+        """Build the record number `index` from `seed`, drawing every choice from `rng`."""
+        ...
+
+
+class TeacherTurns:
+    """Helper for generators: calls the teacher with per-record seeds and sums the tokens used."""
+
+    def __init__(self, context: GenerationContext, rng: random.Random) -> None:
+        self.context = context
+        self.seed = rng.getrandbits(31)
+        self.prompt_tokens = 0
+        self.completion_tokens = 0
+        self.calls = 0
+
+    async def ask(self, messages: list[dict[str, str]], *, json_mode: bool = False, max_tokens: int | None = None) -> Reply:
+        """One teacher call, deterministic for this record (same seed, same messages)."""
+        reply = await self.context.teacher.chat(
+            messages,
+            temperature=self.context.temperature,
+            max_tokens=max_tokens or self.context.max_tokens,
+            seed=self.seed + self.calls,
+            json_mode=json_mode,
+        )
+        self.calls += 1
+        self.prompt_tokens += reply.prompt_tokens
+        self.completion_tokens += reply.completion_tokens
+        return reply
+
+    def usage(self) -> dict[str, int]:
+        """Tokens this record cost."""
+        return {"prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens, "calls": self.calls}

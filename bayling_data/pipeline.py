@@ -1,0 +1,189 @@
+"""Wires source -> generator -> filters -> writer: streaming, exactly --n records, resumable."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import random
+import time
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bayling_data.export import card
+from bayling_data.export.writer import OutputFolder, PartWriter, atomic_write_bytes, finalize
+from bayling_data.filters import FilterChain
+from bayling_data.filters.langid import Py3LangidBackend
+from bayling_data.generators import registry
+from bayling_data.generators.base import GenerationContext, Rejection, SeedItem
+from bayling_data.languages import Language
+from bayling_data.progress import RunProgress
+from bayling_data.records import Record
+from bayling_data.sources.readers import iter_rows
+from bayling_data.stats import RunStats
+from bayling_data.teacher import Teacher
+
+
+class RunIncomplete(RuntimeError):
+    """The run stopped before --n records (too many rejects, a budget): what it made is kept, --resume continues."""
+
+
+@dataclass
+class GenerateOptions:
+    """Everything `generate` needs besides the teacher."""
+
+    langs: list[Language]
+    directions: list[tuple[Language, Language]]
+    n: int
+    out: Path
+    generator: str = "interactive_translation"
+    seed: int = 0
+    source: Path | None = None
+    source_column: str = "text"
+    source_lang: str | None = None
+    concurrency: int = 16
+    shard_rows: int = 10_000
+    checkpoint_seconds: float = 30.0
+    max_attempts: int | None = None
+    resume: bool = False
+    overwrite: bool = False
+    temperature: float = 0.7
+    max_tokens: int = 512
+    license: str = "other"
+    generator_options: dict[str, Any] = field(default_factory=dict)
+
+    def fingerprint(self) -> dict[str, Any]:
+        """The settings a resumed run must share with the run it continues."""
+        return {
+            "generator": self.generator,
+            "langs": [lang.code for lang in self.langs],
+            "directions": [f"{s.code}-{t.code}" for s, t in self.directions],
+            "n": self.n,
+            "seed": self.seed,
+            "source": str(self.source) if self.source else None,
+            "source_column": self.source_column,
+            "source_lang": self.source_lang,
+            "temperature": self.temperature,
+            "max_tokens": self.max_tokens,
+            **{f"gen.{k}": v for k, v in sorted(self.generator_options.items())},
+        }
+
+
+def seed_items(options: GenerateOptions, start: int) -> Iterator[SeedItem]:
+    """Seed item number `start`, `start + 1`, ...: from --source (cycled) or 'ask the teacher'."""
+    if options.source is None:
+        while True:
+            yield SeedItem(text=None)
+    detector = Py3LangidBackend() if options.source_lang is None else None
+    candidates = frozenset(lang.langid for lang in options.langs if lang.langid)
+    by_langid = {lang.langid: lang.code for lang in options.langs}
+    rows = itertools.chain.from_iterable(iter_rows(options.source) for _ in itertools.count())
+    for row, where in itertools.islice(rows, start, None):
+        text = row.get(options.source_column)
+        if not isinstance(text, str):
+            raise ValueError(f"{where}: no text column {options.source_column!r} (use --source-column)")
+        lang = options.source_lang
+        if detector is not None and candidates:
+            lang = by_langid.get(detector.best(text, candidates)[0])
+        yield SeedItem(text=text.strip(), lang=lang, origin=where)
+
+
+def _record_rng(options: GenerateOptions, index: int) -> random.Random:
+    return random.Random(f"{options.seed}:{options.generator}:{index}")
+
+
+async def run_generate(options: GenerateOptions, teacher: Teacher, chain: FilterChain) -> dict[str, Any]:
+    """Generate until exactly `options.n` records pass the filters; returns the final state."""
+    folder = OutputFolder(options.out)
+    state = folder.prepare(resume=options.resume, overwrite=options.overwrite)
+    fingerprint = options.fingerprint()
+    if state is None:
+        state = {"version": 1, "config": fingerprint, "next_index": 0, "complete": False,
+                 "stats": RunStats().to_dict(), "usage": {}}
+    else:
+        _check_same_run(state["config"], fingerprint)
+        if state["complete"]:
+            return state
+        teacher.usage.restore(state.get("usage", {}))
+        chain.warm(folder.part_records("train", state))
+    stats = RunStats.from_dict(state["stats"])
+    context = GenerationContext(teacher, options.langs, options.directions, options.generator_options,
+                                options.temperature, options.max_tokens)
+    generator = registry.create(options.generator, context)
+    state["prompt_hashes"] = getattr(generator, "prompt_hashes", {})
+    writer = PartWriter(folder, state)
+    max_attempts = options.max_attempts or 20 * options.n + 100
+    next_index = state["next_index"]
+    seeds = seed_items(options, next_index)
+    window = max(2 * options.concurrency, 8)
+    pending: deque[tuple[int, asyncio.Task[Record | Rejection]]] = deque()
+    progress = RunProgress(options.n, stats.kept, f"generate ({options.generator})", teacher.usage)
+    last_flush = time.monotonic()
+
+    def save() -> None:
+        writer.flush({"next_index": next_index, "stats": stats.to_dict(), "usage": teacher.usage.summary()})
+
+    try:
+        index = next_index
+        while stats.kept < options.n:
+            while len(pending) < window and index < max_attempts:
+                seed = next(seeds)
+                pending.append((index, asyncio.create_task(generator.generate(index, seed, _record_rng(options, index)))))
+                index += 1
+            if not pending:
+                raise RunIncomplete(_too_many_rejects(stats, options.n, max_attempts))
+            position, task = pending.popleft()
+            outcome = await task
+            _route(outcome, chain, writer, stats)
+            next_index = position + 1
+            progress.update(stats.kept, stats.rejected)
+            if writer.buffered >= options.shard_rows or time.monotonic() - last_flush >= options.checkpoint_seconds:
+                save()
+                last_flush = time.monotonic()
+    finally:
+        for _, task in pending:
+            task.cancel()
+        await asyncio.gather(*(task for _, task in pending), return_exceptions=True)
+        save()
+        progress.close()
+    shards = finalize(folder, state, options.shard_rows)
+    state.update(complete=True, shards=shards)
+    (folder.root / "README.md").write_text(card.render(state, shards, options.license), "utf-8")
+    atomic_write_bytes(folder.root / "run_summary.json",
+                       json.dumps({k: state[k] for k in ("config", "stats", "usage", "shards", "prompt_hashes")},
+                                  ensure_ascii=False, indent=1).encode("utf-8"))
+    folder.save_state(state)
+    for part in folder.parts_dir.iterdir():
+        part.unlink()
+    return state
+
+
+def _route(outcome: Record | Rejection, chain: FilterChain, writer: PartWriter, stats: RunStats) -> None:
+    if isinstance(outcome, Rejection):
+        stats.add_rejected(f"generator:{outcome.reason}", outcome.record)
+        if outcome.record is not None:
+            writer.add(outcome.record, f"generator:{outcome.reason}")
+        return
+    reason = chain(outcome)
+    if reason is None:
+        writer.add(outcome)
+        stats.add_kept(outcome)
+    else:
+        writer.add(outcome, reason)
+        stats.add_rejected(reason, outcome)
+
+
+def _check_same_run(saved: dict[str, Any], current: dict[str, Any]) -> None:
+    changed = sorted(k for k in set(saved) | set(current) if saved.get(k) != current.get(k))
+    if changed:
+        details = "; ".join(f"{k}: was {saved.get(k)!r}, now {current.get(k)!r}" for k in changed)
+        raise ValueError(f"--resume with different settings than the original run ({details})")
+
+
+def _too_many_rejects(stats: RunStats, n: int, attempts: int) -> str:
+    top = ", ".join(f"{reason} ({count})" for reason, count in stats.counts["rejected_reason"].most_common(5))
+    return (f"only {stats.kept} of {n} records passed the filters after {attempts} attempts; top reject reasons:"
+            f" {top}. Raise --max-attempts, relax filters (--skip-filter), or use a stronger teacher.")

@@ -1,0 +1,58 @@
+"""Live progress: a rich bar on a terminal, a log line every few seconds elsewhere (CI, files)."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from bayling_data.teacher.accounting import Usage
+
+
+class RunProgress:
+    """Shows records kept/rejected, requests, tokens, rate and ETA."""
+
+    def __init__(self, total: int, initial: int, label: str, usage: Usage | None, log_every: float = 10.0) -> None:
+        self.total, self.usage, self.log_every = total, usage, log_every
+        self.console = Console(stderr=True)
+        self.interactive = self.console.is_terminal
+        self.started = time.monotonic()
+        self.initial = initial
+        self._last_log = 0.0
+        self._bar: Progress | None = None
+        if self.interactive:
+            self._bar = Progress(
+                TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                TextColumn("{task.fields[info]}"), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
+                console=self.console, refresh_per_second=4,
+            )
+            self._task = self._bar.add_task(label, total=total, completed=initial, info="")
+            self._bar.start()
+
+    def _info(self, kept: int, rejected: int) -> str:
+        rate = (kept - self.initial) / max(time.monotonic() - self.started, 1e-9)
+        text = f"kept {kept} rejected {rejected} | {rate:.1f} rec/s"
+        if self.usage is not None:
+            u = self.usage
+            text += (f" | req {u.requests} cached {u.cache_hits} retries {u.retries}"
+                     f" | tok {u.prompt_tokens}+{u.completion_tokens}")
+            if u.cost:
+                text += f" | ${u.cost:.4f}"
+        return text
+
+    def update(self, kept: int, rejected: int) -> None:
+        """Show the latest counts (cheap: rich refreshes on its own clock)."""
+        if self._bar is not None:
+            self._bar.update(self._task, completed=kept, info=self._info(kept, rejected))
+            return
+        now = time.monotonic()
+        if now - self._last_log >= self.log_every or kept >= self.total:
+            self._last_log = now
+            print(f"[bayling-data] {kept}/{self.total} {self._info(kept, rejected)}", file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        """Stop the live display."""
+        if self._bar is not None:
+            self._bar.stop()

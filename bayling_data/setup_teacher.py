@@ -1,0 +1,106 @@
+"""Choose and build the teacher for a run: an endpoint from flags/env, or the embedded local server."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import openai
+
+from bayling_data.teacher import Teacher
+from bayling_data.teacher.accounting import Budget, Usage
+from bayling_data.teacher.cache import RequestCache
+from bayling_data.teacher.errors import TeacherError
+from bayling_data.teacher.local import LocalOptions, LocalServer
+
+OPENAI_URL = "https://api.openai.com/v1"
+OPENAI_DEFAULT_MODEL = "gpt-4o-mini"
+
+
+@dataclass
+class TeacherOptions:
+    """Flags that choose the teacher."""
+
+    kind: str = "auto"  # auto | local | remote
+    base_url: str | None = None
+    api_key: str | None = None
+    model: str | None = None
+    concurrency: int | None = None
+    timeout: float = 120.0
+    max_attempts: int = 5
+    cache_path: Path | None = None
+    use_cache: bool = True
+    price_in: float | None = None
+    price_out: float | None = None
+    budget: Budget | None = None
+    local: LocalOptions | None = None
+
+    def resolved(self) -> TeacherOptions:
+        """Fill gaps from OPENAI_BASE_URL / OPENAI_API_KEY."""
+        base_url = self.base_url or os.environ.get("OPENAI_BASE_URL") or None
+        api_key = self.api_key or os.environ.get("OPENAI_API_KEY") or None
+        kind = self.kind
+        if kind == "auto":
+            kind = "remote" if (base_url or api_key) else "local"
+        return TeacherOptions(**{**self.__dict__, "kind": kind, "base_url": base_url, "api_key": api_key})
+
+
+def default_cache_path() -> Path:
+    """`$XDG_CACHE_HOME/bayling-data/teacher-cache.sqlite` (shared by every run of this user)."""
+    root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return root / "bayling-data" / "teacher-cache.sqlite"
+
+
+async def _first_model(base_url: str, api_key: str) -> str:
+    client = openai.AsyncOpenAI(base_url=base_url, api_key=api_key, max_retries=1, timeout=30)
+    try:
+        page = await client.models.list()
+        models = [m.id for m in page.data]
+    except openai.AuthenticationError:
+        raise TeacherError(f"the teacher at {base_url} refused the API key: check OPENAI_API_KEY / --api-key") from None
+    except openai.APIConnectionError:
+        raise TeacherError(f"cannot reach the teacher at {base_url}: check --base-url / OPENAI_BASE_URL") from None
+    except openai.APIStatusError:
+        models = []
+    finally:
+        await client.close()
+    if not models:
+        raise TeacherError(f"{base_url} lists no model: pass --model")
+    return models[0]
+
+
+@contextlib.asynccontextmanager
+async def open_teacher(options: TeacherOptions) -> AsyncIterator[Teacher]:
+    """A ready teacher (endpoint checked); starts and stops the local server when that is the choice."""
+    options = options.resolved()
+    cache = RequestCache(options.cache_path or default_cache_path()) if options.use_cache else None
+    with contextlib.ExitStack() as stack:
+        if cache is not None:
+            stack.callback(cache.close)
+        if options.kind == "local":
+            server = LocalServer(options.local or LocalOptions())
+            await asyncio.to_thread(server.start)
+            stack.callback(server.stop)
+            base_url, api_key, model, teacher_id = server.base_url, "local", server.model, server.teacher_id
+            concurrency = options.concurrency or 1  # llama_cpp.server answers one request at a time
+        else:
+            base_url = options.base_url or OPENAI_URL
+            api_key = options.api_key or "EMPTY"  # self-hosted servers accept any key
+            model = options.model or (OPENAI_DEFAULT_MODEL if base_url == OPENAI_URL else await _first_model(base_url, api_key))
+            teacher_id = base_url
+            concurrency = options.concurrency or 16
+        usage = Usage.for_model(model, options.price_in, options.price_out)
+        if options.budget is not None:
+            usage.budget = options.budget
+        teacher = Teacher(base_url=base_url, api_key=api_key, model=model, teacher_id=teacher_id, usage=usage,
+                          cache=cache, concurrency=concurrency, timeout=options.timeout,
+                          max_attempts=options.max_attempts)
+        try:
+            await teacher.check()
+            yield teacher
+        finally:
+            await teacher.aclose()

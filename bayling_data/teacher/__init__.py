@@ -1,0 +1,20 @@
+"""Teacher LLM access: client, cache, accounting, local server. Generators never see HTTP."""
+
+from bayling_data.teacher.client import Reply, Teacher
+from bayling_data.teacher.errors import (
+    BudgetExceeded,
+    TeacherAuthError,
+    TeacherError,
+    TeacherRequestFailed,
+    TeacherUnreachable,
+)
+
+__all__ = [
+    "BudgetExceeded",
+    "Reply",
+    "Teacher",
+    "TeacherAuthError",
+    "TeacherError",
+    "TeacherRequestFailed",
+    "TeacherUnreachable",
+]

@@ -1,0 +1,83 @@
+"""Token, request and cost accounting, and the budgets that stop a run."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from bayling_data.teacher.errors import BudgetExceeded
+
+# USD per million tokens (input, output). Override with --price-in / --price-out.
+PRICES: dict[str, tuple[float, float]] = {
+    "gpt-4o": (2.50, 10.00),
+    "gpt-4o-mini": (0.15, 0.60),
+    "gpt-4.1": (2.00, 8.00),
+    "gpt-4.1-mini": (0.40, 1.60),
+    "gpt-4.1-nano": (0.10, 0.40),
+}
+
+
+@dataclass
+class Budget:
+    """Limits after which a run stops cleanly (None: no limit)."""
+
+    max_cost: float | None = None
+    max_requests: int | None = None
+    max_tokens: int | None = None
+
+
+@dataclass
+class Usage:
+    """Counters of one run, shown live and written to the run summary and dataset card."""
+
+    model: str = ""
+    price_in: float = 0.0  # USD per million input tokens
+    price_out: float = 0.0
+    requests: int = 0  # requests sent over the network
+    cache_hits: int = 0
+    retries: int = 0
+    failures: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    budget: Budget = field(default_factory=Budget)
+
+    @classmethod
+    def for_model(cls, model: str, price_in: float | None, price_out: float | None) -> Usage:
+        """Counters priced from the table (or the user's override)."""
+        table_in, table_out = PRICES.get(model, (0.0, 0.0))
+        return cls(
+            model=model,
+            price_in=table_in if price_in is None else price_in,
+            price_out=table_out if price_out is None else price_out,
+        )
+
+    @property
+    def cost(self) -> float:
+        """Cost in USD of the tokens used so far."""
+        return (self.prompt_tokens * self.price_in + self.completion_tokens * self.price_out) / 1e6
+
+    def check_budget(self) -> None:
+        """Raise BudgetExceeded when any budget is used up (called before each paid request)."""
+        b = self.budget
+        if b.max_requests is not None and self.requests >= b.max_requests:
+            raise BudgetExceeded(f"--max-requests {b.max_requests} reached")
+        if b.max_cost is not None and self.cost >= b.max_cost:
+            raise BudgetExceeded(f"--max-cost {b.max_cost} USD reached (spent {self.cost:.4f} USD)")
+        if b.max_tokens is not None and self.prompt_tokens + self.completion_tokens >= b.max_tokens:
+            raise BudgetExceeded(f"--max-tokens {b.max_tokens} reached")
+
+    def add_tokens(self, prompt: int, completion: int) -> None:
+        """Count the tokens of one answered request."""
+        self.prompt_tokens += prompt
+        self.completion_tokens += completion
+
+    def summary(self) -> dict[str, float | int | str]:
+        """A JSON-ready summary (no secrets here: nothing of the endpoint's credentials)."""
+        data = asdict(self)
+        data.pop("budget")
+        data["cost_usd"] = round(self.cost, 6)
+        return data
+
+    def restore(self, saved: dict) -> None:
+        """Continue counting from a resumed run's summary."""
+        for name in ("requests", "cache_hits", "retries", "failures", "prompt_tokens", "completion_tokens"):
+            setattr(self, name, int(saved.get(name, 0)))

@@ -1,0 +1,217 @@
+"""The teacher client: one shared `openai.AsyncOpenAI` per run, bounded concurrency, retries, cache."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import openai
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential_jitter,
+)
+
+from bayling_data.teacher.accounting import Usage
+from bayling_data.teacher.cache import RequestCache, request_key
+from bayling_data.teacher.errors import (
+    TeacherAuthError,
+    TeacherRequestFailed,
+    TeacherUnreachable,
+)
+
+MAX_RETRY_AFTER = 120.0  # seconds: never wait longer than this on one Retry-After
+
+
+class EmptyAnswer(Exception):
+    """The server answered 200 with no usable content."""
+
+
+RETRYABLE = (
+    openai.APIConnectionError,  # includes APITimeoutError
+    openai.RateLimitError,
+    openai.InternalServerError,
+    EmptyAnswer,
+)
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What the teacher said, and how."""
+
+    content: str
+    finish_reason: str
+    prompt_tokens: int
+    completion_tokens: int
+    cached: bool = False
+
+
+def _wait(state: RetryCallState) -> float:
+    """Honour Retry-After on 429, else exponential backoff with jitter."""
+    error = state.outcome.exception() if state.outcome else None
+    if isinstance(error, openai.RateLimitError):
+        header = error.response.headers.get("retry-after")
+        try:
+            return min(float(header), MAX_RETRY_AFTER)
+        except (TypeError, ValueError):
+            pass
+    return wait_exponential_jitter(initial=0.5, max=30.0)(state)
+
+
+class Teacher:
+    """Chat completions against any OpenAI-compatible endpoint."""
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        api_key: str,
+        model: str,
+        teacher_id: str,
+        usage: Usage,
+        cache: RequestCache | None = None,
+        concurrency: int = 16,
+        timeout: float = 120.0,
+        max_attempts: int = 5,
+    ) -> None:
+        self.model = model
+        self.base_url = base_url
+        self.teacher_id = teacher_id  # identifies the model behind the endpoint in cache keys
+        self.usage = usage
+        self.cache = cache
+        self.max_attempts = max_attempts
+        self._limit = asyncio.Semaphore(concurrency)
+        self._client = openai.AsyncOpenAI(
+            base_url=base_url,
+            api_key=api_key,
+            timeout=timeout,
+            max_retries=0,  # tenacity does the retrying, with our accounting
+            http_client=openai.DefaultAioHttpClient(timeout=timeout),
+        )
+
+    async def check(self) -> None:
+        """Fail early and clearly on an unreachable endpoint or a refused key."""
+        try:
+            await self._client.models.list()
+        except openai.AuthenticationError as error:
+            raise TeacherAuthError(_auth_message(self.base_url, error)) from None
+        except openai.APIConnectionError as error:
+            raise TeacherUnreachable(
+                f"cannot reach the teacher at {self.base_url}: {type(error.__cause__ or error).__name__}"
+                " (check --base-url / OPENAI_BASE_URL, or omit both to use the embedded local teacher)"
+            ) from None
+        except openai.APIStatusError:
+            pass  # some servers have no /models; the first chat request will tell
+
+    async def chat(
+        self,
+        messages: list[dict[str, str]],
+        *,
+        temperature: float = 0.7,
+        max_tokens: int = 512,
+        seed: int | None = None,
+        json_mode: bool = False,
+    ) -> Reply:
+        """One chat completion: from the cache if this exact request was answered before."""
+        params: dict[str, Any] = {"temperature": temperature, "max_tokens": max_tokens}
+        if seed is not None:
+            params["seed"] = seed
+        if json_mode:
+            params["response_format"] = {"type": "json_object"}
+        key = request_key(
+            {"teacher": self.teacher_id, "model": self.model, "messages": messages, **params}
+        )
+        if self.cache is not None and (hit := self.cache.get(key)) is not None:
+            self.usage.cache_hits += 1
+            return Reply(**hit, cached=True)
+        reply = await self._request(messages, params, json_mode)
+        if self.cache is not None:
+            self.cache.put(
+                key,
+                {
+                    "content": reply.content,
+                    "finish_reason": reply.finish_reason,
+                    "prompt_tokens": reply.prompt_tokens,
+                    "completion_tokens": reply.completion_tokens,
+                },
+            )
+        return reply
+
+    async def _request(self, messages: list[dict[str, str]], params: dict[str, Any], json_mode: bool) -> Reply:
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self.max_attempts),
+            wait=_wait,
+            retry=retry_if_exception_type(RETRYABLE),
+            reraise=True,
+        )
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    if attempt.retry_state.attempt_number > 1:
+                        self.usage.retries += 1
+                    return await self._once(messages, params, json_mode)
+        except openai.AuthenticationError as error:
+            raise TeacherAuthError(_auth_message(self.base_url, error)) from None
+        except openai.APIConnectionError as error:
+            raise TeacherUnreachable(
+                f"the teacher at {self.base_url} stopped answering after {self.max_attempts} attempts"
+                f" ({type(error).__name__})"
+            ) from None
+        except (openai.APIStatusError, EmptyAnswer) as error:
+            self.usage.failures += 1
+            raise TeacherRequestFailed(_reason(error)) from None
+        raise AssertionError("unreachable: tenacity either returns or raises")
+
+    async def _once(self, messages: list[dict[str, str]], params: dict[str, Any], json_mode: bool) -> Reply:
+        self.usage.check_budget()
+        async with self._limit:
+            self.usage.requests += 1
+            completion = await self._client.chat.completions.create(
+                model=self.model, messages=messages, **params
+            )
+        usage = completion.usage
+        prompt_tokens = usage.prompt_tokens if usage else 0
+        completion_tokens = usage.completion_tokens if usage else 0
+        self.usage.add_tokens(prompt_tokens, completion_tokens)
+        if not completion.choices:
+            raise EmptyAnswer("no choices")
+        choice = completion.choices[0]
+        content = (choice.message.content or "").strip()
+        if not content:
+            raise EmptyAnswer("empty content")
+        if json_mode and extract_json(content) is None:
+            raise EmptyAnswer("malformed JSON")
+        return Reply(content, choice.finish_reason or "stop", prompt_tokens, completion_tokens)
+
+    async def aclose(self) -> None:
+        """Close the HTTP client."""
+        await self._client.close()
+
+
+def extract_json(text: str) -> dict[str, Any] | None:
+    """The JSON object in an answer (also inside a ```json fence or after a preamble), or None."""
+    start, end = text.find("{"), text.rfind("}")
+    if start < 0 or end <= start:
+        return None
+    try:
+        value = json.loads(text[start : end + 1])
+    except json.JSONDecodeError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _auth_message(base_url: str, error: openai.APIStatusError) -> str:
+    return (
+        f"the teacher at {base_url} refused the API key (HTTP {error.status_code}):"
+        " check OPENAI_API_KEY / --api-key"
+    )
+
+
+def _reason(error: BaseException) -> str:
+    if isinstance(error, openai.APIStatusError):
+        return f"http_{error.status_code}"
+    return str(error).replace(" ", "_") or type(error).__name__

@@ -1,0 +1,292 @@
+"""A deterministic OpenAI-compatible server for tests, benchmarks and dry runs (no model behind it).
+
+It answers chat completions with text in the language the prompt asks for ("Output language:
+NAME (CODE)"), derived from a hash of the request, so the same request always gets the same
+answer. It can add latency and inject faults, and counts what it served (`GET /_stats`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import random
+import re
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+# Words common enough that a language identifier recognises even shuffled text.
+VOCABULARY: dict[str, list[str]] = {
+    "eng_Latn": "the of and to in is that it was for on are with as his they be at one have this from "
+    "by hot word but what some we can out other were all there when up use your how said an each "
+    "she which do their time if will way about many then them write would like so these her long "
+    "make thing see him two has look more day could go come did number sound no most people my "
+    "over know water than call first who may down side been now find".split(),
+    "deu_Latn": "der die und in den von zu das mit sich des auf für ist im dem nicht ein eine als "
+    "auch es an werden aus er hat dass sie nach wird bei einer um am sind noch wie einem über "
+    "einen so zum war haben nur oder aber vor zur bis mehr durch man sein wurde sei Haus Wasser "
+    "Stadt Zeit Jahr Menschen immer heute schon gesagt wieder zwischen".split(),
+    "fra_Latn": "le de un être et à il avoir ne je son que se qui ce dans en du elle au pour pas "
+    "vous par sur faire plus dire me on mon lui nous comme mais pouvoir avec tout aller voir "
+    "bien où sans tu ou leur homme si deux mari moi vouloir te femme venir quand grand celui "
+    "notre devoir là jour prendre même votre rien petit encore aussi".split(),
+    "spa_Latn": "el la de que y a en un ser se no haber por con su para como estar tener le lo "
+    "todo pero más hacer o poder decir este ir otro ese si me ya ver porque dar cuando muy sin "
+    "vez mucho saber qué sobre mi alguno mismo también hasta año dos querer entre así primero "
+    "desde grande eso ni nos llegar pasar tiempo ella sí día uno bien".split(),
+    "rus_Cyrl": "и в не на я быть он с что а по это она этот к но они мы как из у который то за "
+    "свой что весь год от так о для ты же все тот мочь вы человек такой его сказать только или "
+    "ещё бы себя один как уже до время если сам когда другой вот говорить наш мой знать стать "
+    "при чтобы дело жизнь кто первый очень".split(),
+    "zho_Hans": list(
+        "的一是在不了有和人这中大为上个国我以要他时来用们生到作地于出就分对成会可主发年动同工也能"
+        "下过子说产种面而方后多定行学法所民得经十三之进着等部度家电力里如水化高自二理起小物现实加"
+        "量都两体制机当使点从业本去把性好应开它合还因由其些然前外天政四日那社义事平形相全表间样与"
+        "关各重新线内数正心反你明看原又么利比或但质气第向道命此变条只没结解问意建月公无系军很情者"
+    ),
+    "jpn_Jpan": list("のにはをたがでてとしれさあるいうかなものこともすることがでまし日本語今天気")
+    + "私 東京 電車 学校 先生 友達 時間 今日 明日 天気".split(),
+    "kor_Hang": "그 이 저 것 수 있다 하다 없다 되다 사람 우리 한국 말 때 일 년 집 나라 세계 생각 "
+    "문제 사회 경제 정부 오늘 내일 학교 친구 시간".split(),
+    "arb_Arab": "في من على أن إلى عن مع هذا هذه التي الذي كان كانت قد لا ما هو هي بين كل بعد "
+    "عند حيث ذلك أو ثم يوم عام الناس الماء المدينة الوقت البيت العالم اليوم".split(),
+}
+FALLBACK = "eng_Latn"
+OUTPUT_LANGUAGE = re.compile(r"Output language:[^\n]*\((\w{3}_\w{4})\)")
+MUST_INCLUDE = re.compile(r"Must include: (.+)")
+TASK = re.compile(r"Task: ([\w ]+)")
+DELIMITED = re.compile(r"<<<\n?(.*?)\n?>>>", re.S)
+
+
+def pseudo_text(lang: str, rng: random.Random, words: int | None = None) -> str:
+    """A sentence-like string of common words of `lang` (CJK without spaces)."""
+    vocab = VOCABULARY.get(lang, VOCABULARY[FALLBACK])
+    count = words or rng.randint(8, 16)
+    picked = [rng.choice(vocab) for _ in range(count)]
+    if lang.startswith(("zho", "jpn", "yue")):
+        return "".join(picked) + "。"
+    sentence = " ".join(picked)
+    return sentence[0].upper() + sentence[1:] + "."
+
+
+@dataclass
+class Faults:
+    """Fault injection: probabilities per request (0 disables)."""
+
+    error_500: float = 0.0
+    rate_limit_429: float = 0.0
+    retry_after: float = 0.05
+    empty: float = 0.0
+    malformed_json: float = 0.0
+    drop_connection: float = 0.0
+    seed: int = 0
+
+
+@dataclass
+class MockState:
+    """Configuration and counters of one mock server."""
+
+    model: str = "mock-teacher"
+    api_key: str | None = None  # required bearer token, None: accept any
+    latency: float = 0.0
+    faults: Faults = field(default_factory=Faults)
+    counters: Counter = field(default_factory=Counter)
+    unique_requests: set[str] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        self.rng = random.Random(self.faults.seed)
+
+
+def answer(body: dict[str, Any]) -> str:
+    """The deterministic answer to a chat request body."""
+    messages = body.get("messages", [])
+    text = "\n".join(str(m.get("content", "")) for m in messages)
+    digest = hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).digest()
+    rng = random.Random(digest)
+    langs = OUTPUT_LANGUAGE.findall(text)
+    lang = langs[-1] if langs else FALLBACK
+    last = str(messages[-1].get("content", "")) if messages else ""
+    if (body.get("response_format") or {}).get("type") == "json_object":
+        return json.dumps(_json_answer(last, lang, rng), ensure_ascii=False)
+    reply = pseudo_text(lang, rng)
+    required = MUST_INCLUDE.findall(text)
+    if required and rng.random() > 0.1:  # 10% of answers miss their constraint words
+        reply += " " + " ".join(w.strip() for w in required[-1].split("|"))
+    return reply
+
+
+def _json_answer(prompt: str, lang: str, rng: random.Random) -> dict[str, Any]:
+    task = (TASK.findall(prompt) or ["unknown"])[0].strip()
+    quoted = DELIMITED.findall(prompt)
+    source = quoted[-1] if quoted else pseudo_text(lang, rng)
+    tokens = [t for t in re.findall(r"\w+", source) if 1 < len(t) < 12] or list(source.strip("。."))
+    if task == "propose constraints":
+        return {"words": [pseudo_text(lang, rng, 1).rstrip("。.").lower() for _ in range(rng.randint(1, 2))]}
+    if task == "propose replacement":
+        return {"replace": rng.choice(tokens), "with": pseudo_text(lang, rng, 1).rstrip("。.").lower()}
+    if task == "propose error":
+        return {"wrong": rng.choice(tokens)}
+    if task == "propose question":
+        return {"question": pseudo_text(lang, rng).rstrip("。.") + ("？" if lang.startswith("zho") else "?")}
+    return {"text": pseudo_text(lang, rng)}
+
+
+def make_app(state: MockState) -> web.Application:
+    """The aiohttp application serving the OpenAI endpoints the teacher client uses."""
+
+    async def models(request: web.Request) -> web.Response:
+        state.counters["models"] += 1
+        if denied := _check_auth(request, state):
+            return denied
+        return web.json_response({"object": "list", "data": [{"id": state.model, "object": "model"}]})
+
+    async def chat(request: web.Request) -> web.StreamResponse:
+        state.counters["requests"] += 1
+        if denied := _check_auth(request, state):
+            return denied
+        body = await request.json()
+        if state.latency:
+            await asyncio.sleep(state.latency)
+        fault = _pick_fault(state)
+        if fault:
+            state.counters[f"fault_{fault}"] += 1
+            return await _fault_response(request, fault, state)
+        state.counters["completions"] += 1
+        state.unique_requests.add(hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest())
+        content = answer(body)
+        max_tokens = int(body.get("max_tokens") or 1_000_000)
+        words = content.split(" ")
+        finish = "stop"
+        if len(words) > max_tokens:
+            content, finish = " ".join(words[:max_tokens]), "length"
+        prompt_tokens = sum(len(str(m.get("content", ""))) // 4 + 1 for m in body.get("messages", []))
+        completion_tokens = len(content) // 4 + 1
+        return web.json_response(
+            {
+                "id": f"chatcmpl-{state.counters['requests']}",
+                "object": "chat.completion",
+                "created": int(time.time()),
+                "model": body.get("model", state.model),
+                "choices": [
+                    {"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": finish}
+                ],
+                "usage": {
+                    "prompt_tokens": prompt_tokens,
+                    "completion_tokens": completion_tokens,
+                    "total_tokens": prompt_tokens + completion_tokens,
+                },
+            }
+        )
+
+    async def stats(request: web.Request) -> web.Response:
+        return web.json_response({**state.counters, "unique_requests": len(state.unique_requests)})
+
+    async def reset(request: web.Request) -> web.Response:
+        state.counters.clear()
+        state.unique_requests.clear()
+        return web.json_response({"ok": True})
+
+    app = web.Application(client_max_size=64 * 1024 * 1024)
+    app.router.add_get("/v1/models", models)
+    app.router.add_post("/v1/chat/completions", chat)
+    app.router.add_get("/_stats", stats)
+    app.router.add_post("/_reset", reset)
+    return app
+
+
+def _check_auth(request: web.Request, state: MockState) -> web.Response | None:
+    if state.api_key is None or request.headers.get("Authorization") == f"Bearer {state.api_key}":
+        return None
+    state.counters["unauthorized"] += 1
+    return web.json_response(
+        {"error": {"message": "Incorrect API key provided.", "type": "invalid_request_error", "code": "invalid_api_key"}},
+        status=401,
+    )
+
+
+def _pick_fault(state: MockState) -> str | None:
+    f = state.faults
+    for name, probability in (
+        ("500", f.error_500),
+        ("429", f.rate_limit_429),
+        ("empty", f.empty),
+        ("malformed", f.malformed_json),
+        ("drop", f.drop_connection),
+    ):
+        if probability and state.rng.random() < probability:
+            return name
+    return None
+
+
+async def _fault_response(request: web.Request, fault: str, state: MockState) -> web.StreamResponse:
+    if fault == "500":
+        return web.json_response({"error": {"message": "injected failure"}}, status=500)
+    if fault == "429":
+        return web.json_response(
+            {"error": {"message": "rate limited"}},
+            status=429,
+            headers={"Retry-After": str(state.faults.retry_after)},
+        )
+    if fault == "empty":
+        return web.json_response(
+            {"id": "x", "object": "chat.completion", "created": 0, "model": state.model,
+             "choices": [{"index": 0, "message": {"role": "assistant", "content": ""}, "finish_reason": "stop"}]}
+        )
+    if fault == "malformed":
+        return web.Response(text='{"id": "x", "choices": [', content_type="application/json")
+    assert request.transport is not None
+    request.transport.close()  # drop the connection without an answer
+    return web.Response()
+
+
+class MockServer:
+    """Runs the mock server on 127.0.0.1 in a background thread; use as a context manager."""
+
+    def __init__(self, state: MockState | None = None, port: int = 0) -> None:
+        self.state = state or MockState()
+        self._port = port
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+
+    @property
+    def url(self) -> str:
+        """Base URL for the OpenAI client (`.../v1`)."""
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def start(self) -> MockServer:
+        """Start serving; returns self."""
+        self._thread.start()
+        asyncio.run_coroutine_threadsafe(self._start(), self._loop).result(timeout=30)
+        return self
+
+    async def _start(self) -> None:
+        self._runner = web.AppRunner(make_app(self.state), access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", self._port)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+    def stop(self) -> None:
+        """Stop serving and end the thread."""
+        if self._runner is not None:
+            asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(timeout=30)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=30)
+
+    def __enter__(self) -> MockServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def serve_forever(state: MockState, port: int) -> None:
+    """Run the mock server in the foreground (for `bayling-data teacher mock`)."""
+    web.run_app(make_app(state), host="127.0.0.1", port=port, access_log=None, print=None)
