@@ -32,7 +32,9 @@ def fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
-def parse_directions(spec: str | None, langs: list[languages.Language]) -> list[tuple[languages.Language, languages.Language]]:
+def parse_directions(
+    spec: str | None, langs: list[languages.Language]
+) -> list[tuple[languages.Language, languages.Language]]:
     """`en-zh,zh-en` -> pairs; default: every ordered pair of --langs."""
     if not spec:
         return [(a, b) for a in langs for b in langs if a != b]
@@ -58,36 +60,58 @@ def _filter_config(config_file: Optional[Path], skip: Optional[str], backend: Op
 def generate(
     n: Annotated[int, typer.Option("--n", help="Number of records to produce (after filtering).")],
     out: Annotated[Path, typer.Option(help="Output folder (a Hugging Face dataset).")],
-    langs: Annotated[str, typer.Option(help="Languages: codes (zh,en,de), 'all', 'flores101' or 'tier:low'.")] = "zh,en",
+    langs: Annotated[
+        str, typer.Option(help="Languages: codes (zh,en,de), 'all', 'flores101' or 'tier:low'.")
+    ] = "zh,en",
     generator: Annotated[str, typer.Option(help="Generator name.")] = "interactive_translation",
-    directions: Annotated[Optional[str], typer.Option(help="Translation directions, e.g. en-zh,zh-en (default: all pairs).")] = None,
-    turn_mix: Annotated[Optional[str], typer.Option(help="Follow-up turn weights, e.g. refine=2,restyle=1,explain=1.")] = None,
+    directions: Annotated[
+        Optional[str], typer.Option(help="Translation directions, e.g. en-zh,zh-en (default: all pairs).")
+    ] = None,
+    turn_mix: Annotated[
+        Optional[str], typer.Option(help="Follow-up turn weights, e.g. refine=2,restyle=1,explain=1.")
+    ] = None,
     min_turns: Annotated[int, typer.Option(help="Fewest user/assistant turn pairs per dialogue.")] = 1,
     max_turns: Annotated[int, typer.Option(help="Most user/assistant turn pairs per dialogue.")] = 5,
     instruction_langs: Annotated[Optional[str], typer.Option(help="Languages the user side may be written in.")] = None,
-    source: Annotated[Optional[Path], typer.Option(help="Seed texts: .txt, .jsonl, .parquet or a saved dataset.")] = None,
+    source: Annotated[
+        Optional[Path], typer.Option(help="Seed texts: .txt, .jsonl, .parquet or a saved dataset.")
+    ] = None,
     source_column: Annotated[str, typer.Option(help="Column of --source that holds the text.")] = "text",
-    source_lang: Annotated[Optional[str], typer.Option(help="Language of --source (default: detected per text).")] = None,
+    source_lang: Annotated[
+        Optional[str], typer.Option(help="Language of --source (default: detected per text).")
+    ] = None,
     seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same output.")] = 0,
-    teacher: Annotated[str, typer.Option(help="auto (local unless an endpoint is configured), local or remote.")] = "auto",
+    teacher: Annotated[
+        str, typer.Option(help="auto (local unless an endpoint is configured), local or remote.")
+    ] = "auto",
     model: Annotated[Optional[str], typer.Option(help="Teacher model name.")] = None,
     base_url: Annotated[Optional[str], typer.Option(help="OpenAI-compatible endpoint (or OPENAI_BASE_URL).")] = None,
     api_key: Annotated[Optional[str], typer.Option(help="API key (prefer the OPENAI_API_KEY variable).")] = None,
-    concurrency: Annotated[Optional[int], typer.Option(help="Most teacher requests in flight (default 16; 1 for local).")] = None,
+    concurrency: Annotated[
+        Optional[int], typer.Option(help="Most teacher requests in flight (default 16; 1 for local).")
+    ] = None,
     timeout: Annotated[float, typer.Option(help="Seconds before one teacher request times out.")] = 120.0,
     temperature: Annotated[float, typer.Option(help="Teacher sampling temperature.")] = 0.7,
-    max_tokens: Annotated[int, typer.Option(help="Most tokens per teacher answer.")] = 512,
+    max_tokens: Annotated[
+        Optional[int], typer.Option(help="Most tokens per teacher answer (default 512; 256 local).")
+    ] = None,
     max_cost: Annotated[Optional[float], typer.Option(help="Stop cleanly when this many USD are spent.")] = None,
     max_requests: Annotated[Optional[int], typer.Option(help="Stop cleanly after this many teacher requests.")] = None,
-    price_in: Annotated[Optional[float], typer.Option(help="USD per million input tokens (overrides the table).")] = None,
+    price_in: Annotated[
+        Optional[float], typer.Option(help="USD per million input tokens (overrides the table).")
+    ] = None,
     price_out: Annotated[Optional[float], typer.Option(help="USD per million output tokens.")] = None,
-    max_attempts: Annotated[Optional[int], typer.Option(help="Give up after this many records tried (default 20*n+100).")] = None,
+    max_attempts: Annotated[
+        Optional[int], typer.Option(help="Give up after this many records tried (default 20*n+100).")
+    ] = None,
     cache: Annotated[Optional[Path], typer.Option(help="Teacher cache file (default ~/.cache/bayling-data/).")] = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not read or write the teacher cache.")] = False,
     model_path: Annotated[Optional[Path], typer.Option(help="GGUF model for the local teacher.")] = None,
     ctx_size: Annotated[int, typer.Option(help="Context size of the local teacher.")] = 2048,
     threads: Annotated[int, typer.Option(help="Threads of the local teacher (0: all cores).")] = 0,
-    filters_config: Annotated[Optional[Path], typer.Option("--filters", help="YAML/TOML file of filter settings.")] = None,
+    filters_config: Annotated[
+        Optional[Path], typer.Option("--filters", help="YAML/TOML file of filter settings.")
+    ] = None,
     skip_filter: Annotated[Optional[str], typer.Option(help="Filter steps to skip, comma-separated.")] = None,
     langid_backend: Annotated[Optional[str], typer.Option(help="py3langid (default), langdetect or cld2.")] = None,
     shard_rows: Annotated[int, typer.Option(help="Most records per parquet shard.")] = 10_000,
@@ -110,14 +134,29 @@ def generate(
         if len(lang_list) < 2 and not directions:
             raise UnknownLanguageError("--langs needs at least two languages to translate between")
         options = GenerateOptions(
-            langs=lang_list, directions=parse_directions(directions, lang_list), n=n, out=out, generator=generator,
-            seed=seed, source=source, source_column=source_column,
+            langs=lang_list,
+            directions=parse_directions(directions, lang_list),
+            n=n,
+            out=out,
+            generator=generator,
+            seed=seed,
+            source=source,
+            source_column=source_column,
             source_lang=languages.get(source_lang).code if source_lang else None,
-            max_attempts=max_attempts, resume=resume, overwrite=overwrite, temperature=temperature,
-            max_tokens=max_tokens, shard_rows=shard_rows, license=license_id,
+            max_attempts=max_attempts,
+            resume=resume,
+            overwrite=overwrite,
+            temperature=temperature,
+            max_tokens=max_tokens or 512,
+            shard_rows=shard_rows,
+            license=license_id,
             concurrency=concurrency or 16,
-            generator_options={"turn_mix": turn_mix, "min_turns": min_turns, "max_turns": max_turns,
-                               "instruction_langs": instruction_langs.split(",") if instruction_langs else None},
+            generator_options={
+                "turn_mix": turn_mix,
+                "min_turns": min_turns,
+                "max_turns": max_turns,
+                "instruction_langs": instruction_langs.split(",") if instruction_langs else None,
+            },
         )
         chain = build_chain(_filter_config(filters_config, skip_filter, langid_backend))
     except (UnknownLanguageError, ValueError, FileNotFoundError) as error:
@@ -125,15 +164,25 @@ def generate(
     if source is not None and not source.exists():
         raise fail(f"--source {source}: no such file or folder")
     teacher_options = TeacherOptions(
-        kind=teacher, base_url=base_url, api_key=api_key, model=model, concurrency=concurrency, timeout=timeout,
-        cache_path=cache, use_cache=not no_cache, price_in=price_in, price_out=price_out,
+        kind=teacher,
+        base_url=base_url,
+        api_key=api_key,
+        model=model,
+        concurrency=concurrency,
+        timeout=timeout,
+        cache_path=cache,
+        use_cache=not no_cache,
+        price_in=price_in,
+        price_out=price_out,
         budget=Budget(max_cost=max_cost, max_requests=max_requests),
         local=LocalOptions(model_path=model_path, n_ctx=ctx_size, threads=threads),
     )
 
     async def main() -> dict:
         async with open_teacher(teacher_options) as chosen:
-            options.concurrency = chosen._limit._value  # noqa: SLF001 - window follows the teacher's cap
+            options.concurrency = chosen.concurrency
+            if max_tokens is None and chosen.teacher_id.startswith("local:"):
+                options.max_tokens = 256  # a small local model rambles: cut it early
             err.print(f"teacher: {chosen.model} at {chosen.base_url}", highlight=False)
             return await run_generate(options, chosen, chain)
 
@@ -150,6 +199,59 @@ def generate(
     err.print(f"[green]done:[/] {stats['kept']} records in {out} ({stats['rejected']} rejected)", highlight=False)
 
 
+@app.command("filter")
+def filter_(
+    inputs: Annotated[list[Path], typer.Argument(help="jsonl, jsonl.gz, parquet files or saved HF dataset folders.")],
+    out: Annotated[Path, typer.Option(help="Output folder (same layout as generate).")],
+    input_format: Annotated[
+        Optional[str], typer.Option("--format", help="bayling, sharegpt, alpaca or messages (default: detected).")
+    ] = None,
+    lang: Annotated[
+        Optional[str], typer.Option(help="Language every turn should be in (enables language ID on imports).")
+    ] = None,
+    on_error: Annotated[str, typer.Option(help="fail (default) or skip malformed lines.")] = "fail",
+    filters_config: Annotated[
+        Optional[Path], typer.Option("--filters", help="YAML/TOML file of filter settings.")
+    ] = None,
+    skip_filter: Annotated[Optional[str], typer.Option(help="Filter steps to skip, comma-separated.")] = None,
+    langid_backend: Annotated[Optional[str], typer.Option(help="py3langid (default), langdetect or cld2.")] = None,
+    shard_rows: Annotated[int, typer.Option(help="Most records per parquet shard.")] = 10_000,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace --out if it holds an earlier output.")
+    ] = False,
+) -> None:
+    """Clean existing corpora with the same filters as generate; rejects are kept apart with their reason."""
+    from bayling_data.pipeline import FilterOptions, run_filter
+    from bayling_data.sources.formats import FORMATS
+    from bayling_data.sources.readers import InputError
+
+    if on_error not in ("fail", "skip"):
+        raise fail(f"--on-error must be fail or skip, got {on_error!r}")
+    if input_format is not None and input_format not in FORMATS:
+        raise fail(f"unknown --format {input_format!r}; choose from {', '.join(FORMATS)}")
+    try:
+        options = FilterOptions(
+            inputs=inputs,
+            out=out,
+            format=input_format,
+            lang=languages.get(lang).code if lang else "",
+            on_error=on_error,
+            shard_rows=shard_rows,
+            overwrite=overwrite,
+        )
+        state = run_filter(options, build_chain(_filter_config(filters_config, skip_filter, langid_backend)))
+    except (InputError, UnknownLanguageError, ValueError, FileExistsError) as error:
+        raise fail(str(error)) from None
+    except KeyboardInterrupt:
+        raise fail("interrupted", 130) from None
+    typer.echo(card.stats_tables(state["stats"]))
+    s = state["stats"]
+    err.print(
+        f"[green]done:[/] kept {s['kept']}, rejected {s['rejected']}, skipped lines {s['skipped_lines']} -> {out}",
+        highlight=False,
+    )
+
+
 @app.command("languages")
 def list_languages(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
@@ -161,9 +263,20 @@ def list_languages(
     except UnknownLanguageError as error:
         raise fail(str(error)) from None
     if as_json:
-        rows = [{"code": x.code, "iso1": x.iso1, "iso3": x.iso3, "name": x.name, "native": x.native,
-                 "script": x.script, "tier": x.tier, "flores101": x.flores101, "langid": x.langid or None}
-                for x in chosen]
+        rows = [
+            {
+                "code": x.code,
+                "iso1": x.iso1,
+                "iso3": x.iso3,
+                "name": x.name,
+                "native": x.native,
+                "script": x.script,
+                "tier": x.tier,
+                "flores101": x.flores101,
+                "langid": x.langid or None,
+            }
+            for x in chosen
+        ]
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=1))
         return
     table = Table(title=f"{len(chosen)} languages")

@@ -22,7 +22,8 @@ INSEPARABLE_GROUPS: tuple[frozenset[str], ...] = (
 
 # Close relatives that must be candidates whenever one of them is checked: without them a
 # classifier restricted to a few languages accepts sibling-language text most of the time.
-SIBLING_GROUPS: tuple[frozenset[str], ...] = INSEPARABLE_GROUPS + (
+SIBLING_GROUPS: tuple[frozenset[str], ...] = (
+    *INSEPARABLE_GROUPS,
     frozenset({"nob_Latn", "nno_Latn", "dan_Latn", "swe_Latn"}),
     frozenset({"bul_Cyrl", "mkd_Cyrl"}),
     frozenset({"ces_Latn", "slk_Latn"}),
@@ -93,10 +94,22 @@ def _aliases() -> dict[str, Language]:
                 table.setdefault(alias.casefold(), lang)
         table.setdefault(lang.code.replace("_", "-").casefold(), lang)
     extra = {
-        "zh-hans": "zho_Hans", "zh-cn": "zho_Hans", "中文": "zho_Hans", "chinese": "zho_Hans",
-        "zh-hant": "zho_Hant", "zh-tw": "zho_Hant", "arabic": "arb_Arab", "malay": "zsm_Latn",
-        "persian": "pes_Arab", "farsi": "pes_Arab", "nb": "nob_Latn", "no": "nob_Latn",
-        "norwegian": "nob_Latn", "filipino": "tgl_Latn", "fil": "tgl_Latn", "he": "heb_Hebr",
+        "zh-hans": "zho_Hans",
+        "zh-cn": "zho_Hans",
+        "中文": "zho_Hans",
+        "chinese": "zho_Hans",
+        "zh-hant": "zho_Hant",
+        "zh-tw": "zho_Hant",
+        "arabic": "arb_Arab",
+        "malay": "zsm_Latn",
+        "persian": "pes_Arab",
+        "farsi": "pes_Arab",
+        "nb": "nob_Latn",
+        "no": "nob_Latn",
+        "norwegian": "nob_Latn",
+        "filipino": "tgl_Latn",
+        "fil": "tgl_Latn",
+        "he": "heb_Hebr",
     }
     by_code = {lang.code: lang for lang in all_languages()}
     for alias, code in extra.items():
@@ -111,9 +124,7 @@ def get(alias: str) -> Language:
     if found is None:
         near = difflib.get_close_matches(key, list(_aliases()), n=4, cutoff=0.6)
         hint = f"; did you mean {', '.join(near)}?" if near else ""
-        raise UnknownLanguageError(
-            f"unknown language {alias!r}{hint} (`bayling-data languages` lists them all)"
-        )
+        raise UnknownLanguageError(f"unknown language {alias!r}{hint} (`bayling-data languages` lists them all)")
     return found
 
 

@@ -22,7 +22,8 @@ from bayling_data.generators.base import GenerationContext, Rejection, SeedItem
 from bayling_data.languages import Language
 from bayling_data.progress import RunProgress
 from bayling_data.records import Record
-from bayling_data.sources.readers import iter_rows
+from bayling_data.sources.formats import FORMATS, detect_format, to_record
+from bayling_data.sources.readers import InputError, SkipCounter, iter_rows
 from bayling_data.stats import RunStats
 from bayling_data.teacher import Teacher
 
@@ -101,8 +102,14 @@ async def run_generate(options: GenerateOptions, teacher: Teacher, chain: Filter
     state = folder.prepare(resume=options.resume, overwrite=options.overwrite)
     fingerprint = options.fingerprint()
     if state is None:
-        state = {"version": 1, "config": fingerprint, "next_index": 0, "complete": False,
-                 "stats": RunStats().to_dict(), "usage": {}}
+        state = {
+            "version": 1,
+            "config": fingerprint,
+            "next_index": 0,
+            "complete": False,
+            "stats": RunStats().to_dict(),
+            "usage": {},
+        }
     else:
         _check_same_run(state["config"], fingerprint)
         if state["complete"]:
@@ -110,18 +117,26 @@ async def run_generate(options: GenerateOptions, teacher: Teacher, chain: Filter
         teacher.usage.restore(state.get("usage", {}))
         chain.warm(folder.part_records("train", state))
     stats = RunStats.from_dict(state["stats"])
-    context = GenerationContext(teacher, options.langs, options.directions, options.generator_options,
-                                options.temperature, options.max_tokens)
+    context = GenerationContext(
+        teacher, options.langs, options.directions, options.generator_options, options.temperature, options.max_tokens
+    )
     generator = registry.create(options.generator, context)
     state["prompt_hashes"] = getattr(generator, "prompt_hashes", {})
     writer = PartWriter(folder, state)
     max_attempts = options.max_attempts or 20 * options.n + 100
     next_index = state["next_index"]
     seeds = seed_items(options, next_index)
-    window = max(2 * options.concurrency, 8)
+    window = max(2 * options.concurrency, 4)  # enough dialogues in flight to keep every slot busy
     pending: deque[tuple[int, asyncio.Task[Record | Rejection]]] = deque()
     progress = RunProgress(options.n, stats.kept, f"generate ({options.generator})", teacher.usage)
     last_flush = time.monotonic()
+
+    async def tick() -> None:  # progress moves with teacher requests too, not only with finished records
+        while True:
+            await asyncio.sleep(1.0)
+            progress.update(stats.kept, stats.rejected)
+
+    ticker = asyncio.create_task(tick())
 
     def save() -> None:
         writer.flush({"next_index": next_index, "stats": stats.to_dict(), "usage": teacher.usage.summary()})
@@ -131,7 +146,9 @@ async def run_generate(options: GenerateOptions, teacher: Teacher, chain: Filter
         while stats.kept < options.n:
             while len(pending) < window and index < max_attempts:
                 seed = next(seeds)
-                pending.append((index, asyncio.create_task(generator.generate(index, seed, _record_rng(options, index)))))
+                pending.append(
+                    (index, asyncio.create_task(generator.generate(index, seed, _record_rng(options, index))))
+                )
                 index += 1
             if not pending:
                 raise RunIncomplete(_too_many_rejects(stats, options.n, max_attempts))
@@ -144,17 +161,22 @@ async def run_generate(options: GenerateOptions, teacher: Teacher, chain: Filter
                 save()
                 last_flush = time.monotonic()
     finally:
+        ticker.cancel()
         for _, task in pending:
             task.cancel()
-        await asyncio.gather(*(task for _, task in pending), return_exceptions=True)
+        await asyncio.gather(ticker, *(task for _, task in pending), return_exceptions=True)
         save()
         progress.close()
-    shards = finalize(folder, state, options.shard_rows)
+    return _finish(folder, state, options.shard_rows, options.license)
+
+
+def _finish(folder: OutputFolder, state: dict[str, Any], shard_rows: int, license_id: str) -> dict[str, Any]:
+    """Shards, dataset card and run summary; then the parts go."""
+    shards = finalize(folder, state, shard_rows)
     state.update(complete=True, shards=shards)
-    (folder.root / "README.md").write_text(card.render(state, shards, options.license), "utf-8")
-    atomic_write_bytes(folder.root / "run_summary.json",
-                       json.dumps({k: state[k] for k in ("config", "stats", "usage", "shards", "prompt_hashes")},
-                                  ensure_ascii=False, indent=1).encode("utf-8"))
+    (folder.root / "README.md").write_text(card.render(state, shards, license_id), "utf-8")
+    summary = {k: state.get(k) for k in ("config", "stats", "usage", "shards", "prompt_hashes")}
+    atomic_write_bytes(folder.root / "run_summary.json", json.dumps(summary, ensure_ascii=False, indent=1).encode())
     folder.save_state(state)
     for part in folder.parts_dir.iterdir():
         part.unlink()
@@ -185,5 +207,80 @@ def _check_same_run(saved: dict[str, Any], current: dict[str, Any]) -> None:
 
 def _too_many_rejects(stats: RunStats, n: int, attempts: int) -> str:
     top = ", ".join(f"{reason} ({count})" for reason, count in stats.counts["rejected_reason"].most_common(5))
-    return (f"only {stats.kept} of {n} records passed the filters after {attempts} attempts; top reject reasons:"
-            f" {top}. Raise --max-attempts, relax filters (--skip-filter), or use a stronger teacher.")
+    return (
+        f"only {stats.kept} of {n} records passed the filters after {attempts} attempts; top reject reasons:"
+        f" {top}. Raise --max-attempts, relax filters (--skip-filter), or use a stronger teacher."
+    )
+
+
+@dataclass
+class FilterOptions:
+    """Everything `filter` needs."""
+
+    inputs: list[Path]
+    out: Path
+    format: str | None = None  # None: detect from the first row of each input
+    lang: str = ""  # declared language of every turn of imported records (FLORES code)
+    on_error: str = "fail"
+    shard_rows: int = 10_000
+    overwrite: bool = False
+    license: str = "other"
+
+
+def iter_input_records(options: FilterOptions, skips: SkipCounter) -> Iterator[Record]:
+    """Records of every input, converted from their detected (or given) format."""
+    for path in options.inputs:
+        fmt = options.format
+        for row, where in iter_rows(path, options.on_error, skips):
+            if fmt is None:
+                fmt = detect_format(row)
+                if fmt is None:
+                    raise InputError(
+                        f"{where}: cannot recognise these records (keys: {sorted(row)[:8]}); "
+                        f"pass --format ({', '.join(FORMATS)})"
+                    )
+            try:
+                yield to_record(row, fmt, where, options.lang)
+            except InputError:
+                if options.on_error != "skip":
+                    raise
+                skips.skipped += 1
+
+
+def run_filter(options: FilterOptions, chain: FilterChain) -> dict[str, Any]:
+    """Filter existing corpora into the same output layout as `generate`; returns the final state."""
+    folder = OutputFolder(options.out)
+    folder.prepare(resume=False, overwrite=options.overwrite)
+    state: dict[str, Any] = {
+        "version": 1,
+        "complete": False,
+        "usage": {},
+        "config": {
+            "inputs": [str(p) for p in options.inputs],
+            "format": options.format,
+            "lang": options.lang,
+            "on_error": options.on_error,
+        },
+    }
+    writer = PartWriter(folder, state)
+    stats = RunStats()
+    skips = SkipCounter()
+    progress = RunProgress(0, 0, "filter", None)
+    try:
+        for record in iter_input_records(options, skips):
+            reason = chain(record)
+            writer.add(record, reason)
+            if reason is None:
+                stats.add_kept(record)
+            else:
+                stats.add_rejected(reason, record)
+            progress.update(stats.kept, stats.rejected)
+            if writer.buffered >= options.shard_rows:
+                writer.flush({"stats": stats.to_dict()})
+    finally:
+        progress.close()
+    if stats.kept + stats.rejected == 0:
+        raise InputError(f"no records found in {', '.join(map(str, options.inputs))}")
+    stats.skipped_lines = skips.skipped
+    writer.flush({"stats": stats.to_dict()})
+    return _finish(folder, state, options.shard_rows, options.license)

@@ -24,20 +24,29 @@ class RunProgress:
         self._bar: Progress | None = None
         if self.interactive:
             self._bar = Progress(
-                TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                TextColumn("{task.fields[info]}"), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
-                console=self.console, refresh_per_second=4,
+                TextColumn("[bold]{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[info]}"),
+                TimeElapsedColumn(),
+                TextColumn("ETA"),
+                TimeRemainingColumn(),
+                console=self.console,
+                refresh_per_second=4,
             )
             self._task = self._bar.add_task(label, total=total, completed=initial, info="")
             self._bar.start()
 
     def _info(self, kept: int, rejected: int) -> str:
         rate = (kept - self.initial) / max(time.monotonic() - self.started, 1e-9)
-        text = f"kept {kept} rejected {rejected} | {rate:.1f} rec/s"
+        pace = f"{rate:.1f} rec/s" if rate >= 1 else f"{rate * 60:.1f} rec/min"
+        text = f"kept {kept} rejected {rejected} | {pace}"
         if self.usage is not None:
             u = self.usage
-            text += (f" | req {u.requests} cached {u.cache_hits} retries {u.retries}"
-                     f" | tok {u.prompt_tokens}+{u.completion_tokens}")
+            text += (
+                f" | req {u.requests} cached {u.cache_hits} retries {u.retries}"
+                f" | tok {u.prompt_tokens}+{u.completion_tokens}"
+            )
             if u.cost:
                 text += f" | ${u.cost:.4f}"
         return text

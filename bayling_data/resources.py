@@ -44,7 +44,7 @@ def _load_prompt(name: str) -> tuple[str, str, Any]:
 _environment = jinja2.Environment(
     loader=jinja2.FunctionLoader(_load_prompt),
     undefined=jinja2.StrictUndefined,
-    autoescape=False,  # noqa: S701 - prompts are plain text, not HTML
+    autoescape=False,
     keep_trailing_newline=False,
 )
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 from collections.abc import AsyncIterator
@@ -83,22 +82,32 @@ async def open_teacher(options: TeacherOptions) -> AsyncIterator[Teacher]:
             stack.callback(cache.close)
         if options.kind == "local":
             server = LocalServer(options.local or LocalOptions())
-            await asyncio.to_thread(server.start)
+            server.start()  # in the main thread: the child dies with the thread that started it
             stack.callback(server.stop)
             base_url, api_key, model, teacher_id = server.base_url, "local", server.model, server.teacher_id
             concurrency = options.concurrency or 1  # llama_cpp.server answers one request at a time
         else:
             base_url = options.base_url or OPENAI_URL
             api_key = options.api_key or "EMPTY"  # self-hosted servers accept any key
-            model = options.model or (OPENAI_DEFAULT_MODEL if base_url == OPENAI_URL else await _first_model(base_url, api_key))
+            model = options.model or (
+                OPENAI_DEFAULT_MODEL if base_url == OPENAI_URL else await _first_model(base_url, api_key)
+            )
             teacher_id = base_url
             concurrency = options.concurrency or 16
         usage = Usage.for_model(model, options.price_in, options.price_out)
         if options.budget is not None:
             usage.budget = options.budget
-        teacher = Teacher(base_url=base_url, api_key=api_key, model=model, teacher_id=teacher_id, usage=usage,
-                          cache=cache, concurrency=concurrency, timeout=options.timeout,
-                          max_attempts=options.max_attempts)
+        teacher = Teacher(
+            base_url=base_url,
+            api_key=api_key,
+            model=model,
+            teacher_id=teacher_id,
+            usage=usage,
+            cache=cache,
+            concurrency=concurrency,
+            timeout=options.timeout,
+            max_attempts=options.max_attempts,
+        )
         try:
             await teacher.check()
             yield teacher

@@ -8,8 +8,16 @@ from typing import Any
 
 from bayling_data.records import Record
 
-TABLES = ("language", "direction", "generator", "task", "turn_type", "instruction_lang", "rejected_reason",
-          "rejected_language")
+TABLES = (
+    "language",
+    "direction",
+    "generator",
+    "task",
+    "turn_type",
+    "instruction_lang",
+    "rejected_reason",
+    "rejected_language",
+)
 
 
 @dataclass
@@ -44,14 +52,19 @@ class RunStats:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
-        return {"kept": self.kept, "rejected": self.rejected, "skipped_lines": self.skipped_lines,
-                "counts": {name: dict(counter.most_common()) for name, counter in self.counts.items()}}
+        return {
+            "kept": self.kept,
+            "rejected": self.rejected,
+            "skipped_lines": self.skipped_lines,
+            "counts": {name: dict(counter.most_common()) for name, counter in self.counts.items()},
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RunStats:
         """Inverse of `to_dict`."""
-        stats = cls(kept=data.get("kept", 0), rejected=data.get("rejected", 0),
-                    skipped_lines=data.get("skipped_lines", 0))
+        stats = cls(
+            kept=data.get("kept", 0), rejected=data.get("rejected", 0), skipped_lines=data.get("skipped_lines", 0)
+        )
         for name, values in data.get("counts", {}).items():
             stats.counts[name] = Counter(values)
         return stats

@@ -22,8 +22,13 @@ TABLE_TITLES = {
 
 def size_category(n: int) -> str:
     """The Hub's size bucket for n records."""
-    for limit, label in ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"),
-                         (1_000_000, "100K<n<1M"), (10_000_000, "1M<n<10M")):
+    for limit, label in (
+        (1_000, "n<1K"),
+        (10_000, "1K<n<10K"),
+        (100_000, "10K<n<100K"),
+        (1_000_000, "100K<n<1M"),
+        (10_000_000, "1M<n<10M"),
+    ):
         if n < limit:
             return label
     return "10M<n<100M"
@@ -41,7 +46,9 @@ def _language_codes(stats: dict[str, Any]) -> list[str]:
 
 def header(stats: dict[str, Any], shards: dict[str, list[str]], license_id: str) -> dict[str, Any]:
     """The YAML metadata the Hub reads."""
-    configs: list[dict[str, Any]] = [{"config_name": "default", "data_files": [{"split": "train", "path": "data/train-*"}]}]
+    configs: list[dict[str, Any]] = [
+        {"config_name": "default", "data_files": [{"split": "train", "path": "data/train-*"}]}
+    ]
     if shards.get("rejected"):
         configs.append({"config_name": "rejected", "data_files": [{"split": "train", "path": "rejected/rejected-*"}]})
     return {
@@ -64,9 +71,7 @@ def markdown_table(title: str, counts: dict[str, int], total: int | None = None)
 
 def stats_tables(stats: dict[str, Any]) -> str:
     """Every non-empty table of a run's stats."""
-    return "\n\n".join(
-        markdown_table(TABLE_TITLES[name], counts) for name, counts in stats["counts"].items() if counts
-    )
+    return "\n\n".join(markdown_table(TABLE_TITLES[name], counts) for name, counts in stats["counts"].items() if counts)
 
 
 def render(state: dict[str, Any], shards: dict[str, list[str]], license_id: str = "other") -> str:
@@ -81,8 +86,8 @@ def render(state: dict[str, Any], shards: dict[str, list[str]], license_id: str 
 
 # Synthetic multilingual instruction data
 
-Made with [bayling-data](https://pypi.org/project/bayling-data/) {__version__}: {stats['kept']} records
-kept, {stats['rejected']} rejected by the filters (kept apart in the `rejected` config with their reason).
+Made with [bayling-data](https://pypi.org/project/bayling-data/) {__version__}: {stats["kept"]} records
+kept, {stats["rejected"]} rejected by the filters (kept apart in the `rejected` config with their reason).
 
 Each record is a chat in `messages` (a list of `{{role, content}}`), ready for a tokenizer's
 `apply_chat_template` or TRL's `SFTTrainer`:

@@ -60,8 +60,10 @@ class OutputFolder:
 
     def prepare(self, *, resume: bool, overwrite: bool) -> dict[str, Any] | None:
         """Make the folder ready; returns the state to resume from (None: start fresh)."""
+        state = self.load_state()
+        if state is None and self.state_dir.exists():
+            shutil.rmtree(self.state_dir)  # a run killed before its first checkpoint left only this
         has_content = self.root.exists() and any(self.root.iterdir())
-        state = self.load_state() if has_content else None
         if has_content and overwrite:
             if state is None:
                 raise OutputExistsError(

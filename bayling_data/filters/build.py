@@ -25,8 +25,17 @@ from bayling_data.filters.quality import (
     Untranslated,
 )
 
-STEPS = ("empty_or_truncated", "meta_talk", "length_ratio", "repetition", "untranslated",
-         "constraints", "langid", "exact_dedup", "near_dedup")
+STEPS = (
+    "empty_or_truncated",
+    "meta_talk",
+    "length_ratio",
+    "repetition",
+    "untranslated",
+    "constraints",
+    "langid",
+    "exact_dedup",
+    "near_dedup",
+)
 
 
 @dataclass

@@ -17,9 +17,33 @@ from bayling_data.filters.base import Filter
 from bayling_data.filters.script import script_share
 from bayling_data.records import Record
 
-
 # Quoted spans ("...", “...”, „...“, «...», 「...」): a user turn quotes words of another language.
 QUOTED = re.compile(r'"[^"\n]*"|“[^”\n]*”|„[^“”\n]*[“”]|«[^»\n]*»|「[^」\n]*」|『[^』\n]*』')
+
+
+# Always candidates: the languages a teacher most often slips into, so that such a slip is seen.
+COMMON = (
+    "eng_Latn",
+    "zho_Hans",
+    "spa_Latn",
+    "fra_Latn",
+    "deu_Latn",
+    "por_Latn",
+    "rus_Cyrl",
+    "jpn_Jpan",
+    "kor_Hang",
+    "arb_Arab",
+    "hin_Deva",
+    "ita_Latn",
+    "nld_Latn",
+    "tur_Latn",
+    "pol_Latn",
+    "vie_Latn",
+    "ind_Latn",
+    "ukr_Cyrl",
+    "swe_Latn",
+    "ces_Latn",
+)
 
 
 class Backend(Protocol):
@@ -38,7 +62,7 @@ class Py3LangidBackend:
         self.supported = frozenset(self._factory().nb_classes)
 
     @functools.lru_cache(maxsize=256)  # noqa: B019 - one backend per run
-    def _restricted(self, candidates: frozenset[str]):  # noqa: ANN202
+    def _restricted(self, candidates: frozenset[str]):
         identifier = self._factory()
         identifier.set_languages(sorted(candidates & self.supported))
         return identifier
@@ -56,8 +80,8 @@ class LangdetectBackend:
 
         DetectorFactory.seed = 0
         self.supported = frozenset(
-            "af ar bg bn ca cs cy da de el en es et fa fi fr gu he hi hr hu id it ja kn ko lt lv mk ml mr "
-            "ne nl no pa pl pt ro ru sk sl so sq sv sw ta te th tl tr uk ur vi zh".split()
+            """af ar bg bn ca cs cy da de el en es et fa fi fr gu he hi hr hu id it ja kn ko lt lv mk ml mr
+            ne nl no pa pl pt ro ru sk sl so sq sv sw ta te th tl tr uk ur vi zh""".split()
         )
 
     def best(self, text: str, candidates: frozenset[str]) -> tuple[str, float]:
@@ -120,7 +144,7 @@ class LanguageFilter(Filter):
 
     def check(self, record: Record) -> str | None:
         declared = expected_turn_langs(record)
-        record_langs = {code for code in declared if code}
+        record_langs = {code for code in (*declared, record.src_lang, record.tgt_lang) if code}
         lowest = 1.0
         for position, (message, code) in enumerate(zip(record.messages, declared, strict=False)):
             if not code:
@@ -141,15 +165,19 @@ class LanguageFilter(Filter):
             if self._accepts(lang, predicted):
                 lowest = min(lowest, probability)
             elif probability >= self.min_probability:
-                record.scores["langid"] = {"turn": position, "declared": code, "predicted": predicted,
-                                           "probability": round(probability, 3)}
+                record.scores["langid"] = {
+                    "turn": position,
+                    "declared": code,
+                    "predicted": predicted,
+                    "probability": round(probability, 3),
+                }
                 return f"wrong_language:{code}"
         record.scores["langid_min_prob"] = round(lowest, 3)
         return None
 
     @functools.lru_cache(maxsize=1024)  # noqa: B019 - one filter per run
     def _candidates(self, codes: frozenset[str]) -> frozenset[str]:
-        related = {"eng_Latn"} | set(codes)
+        related = set(COMMON) | set(codes)
         for code in codes:
             related |= languages.siblings(code)
         mapped = {languages.get(c).langid for c in related}

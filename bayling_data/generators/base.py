@@ -60,7 +60,9 @@ class TeacherTurns:
         self.completion_tokens = 0
         self.calls = 0
 
-    async def ask(self, messages: list[dict[str, str]], *, json_mode: bool = False, max_tokens: int | None = None) -> Reply:
+    async def ask(
+        self, messages: list[dict[str, str]], *, json_mode: bool = False, max_tokens: int | None = None
+    ) -> Reply:
         """One teacher call, deterministic for this record (same seed, same messages)."""
         reply = await self.context.teacher.chat(
             messages,

@@ -6,6 +6,7 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
+from bayling_data.filters.script import script_share
 from bayling_data.generators.base import GenerationContext, Rejection, SeedItem, TeacherTurns
 from bayling_data.generators.seeds import teacher_seed
 from bayling_data.generators.text import clean_answer
@@ -19,12 +20,25 @@ NAME = "interactive_translation"
 FOLLOW_UPS = ("refine", "restyle", "explain", "back_translate", "switch_target", "correct_error", "content_question")
 TURN_TYPES = ("translate", *FOLLOW_UPS)
 DEFAULT_MIX = {
-    "refine": 3.0, "restyle": 3.0, "explain": 2.0, "back_translate": 1.0,
-    "switch_target": 1.0, "correct_error": 1.0, "content_question": 1.0,
+    "refine": 3.0,
+    "restyle": 3.0,
+    "explain": 2.0,
+    "back_translate": 1.0,
+    "switch_target": 1.0,
+    "correct_error": 1.0,
+    "content_question": 1.0,
 }
 STYLES = ("formal", "casual", "concise", "expanded", "children", "academic", "poetic", "headline")
 ASPECTS = ("word_choice", "grammar", "idioms", "culture", "alternatives")
-PROMPTS = ("assistant_system", "seed_text", "propose_constraints", "propose_replacement", "propose_error", "propose_question")
+MIN_SEED_SCRIPT_SHARE = 0.5  # a seed mostly in another script would make the whole dialogue wrong
+PROMPTS = (
+    "assistant_system",
+    "seed_text",
+    "propose_constraints",
+    "propose_replacement",
+    "propose_error",
+    "propose_question",
+)
 
 
 def parse_turn_mix(spec: str | None) -> dict[str, float]:
@@ -126,6 +140,9 @@ class InteractiveTranslation:
                 seed_info.update(asked)
             if not text:
                 return Rejection("empty_seed")
+            share = script_share(text, src.script)
+            if share is not None and share < MIN_SEED_SCRIPT_SHARE:
+                return Rejection(f"seed_wrong_script:{src.code}")
             dialogue = Dialogue(src, tgt, instr, text, self.phrasings[instr.code])
             for kind in plan:
                 await self._turn(kind, dialogue, turns, rng, others)
@@ -157,7 +174,12 @@ class InteractiveTranslation:
         dialogue.turn_langs.append(lang)
 
     async def _assistant(
-        self, dialogue: Dialogue, turns: TeacherTurns, turn: str, lang: Language | None, must_include: list[str] | None = None
+        self,
+        dialogue: Dialogue,
+        turns: TeacherTurns,
+        turn: str,
+        lang: Language | None,
+        must_include: list[str] | None = None,
     ) -> str:
         system = render_prompt("assistant_system", turn=turn, lang=lang or dialogue.src, must_include=must_include)
         reply = await turns.ask([{"role": "system", "content": system}, *dialogue.messages])
@@ -168,10 +190,14 @@ class InteractiveTranslation:
         return content
 
     async def _propose(self, turns: TeacherTurns, prompt: str, **values: Any) -> dict[str, Any]:
-        reply = await turns.ask([{"role": "user", "content": render_prompt(prompt, **values)}], json_mode=True, max_tokens=128)
+        reply = await turns.ask(
+            [{"role": "user", "content": render_prompt(prompt, **values)}], json_mode=True, max_tokens=128
+        )
         return extract_json(reply.content) or {}
 
-    async def _turn(self, kind: str, d: Dialogue, turns: TeacherTurns, rng: random.Random, others: list[Language]) -> None:
+    async def _turn(
+        self, kind: str, d: Dialogue, turns: TeacherTurns, rng: random.Random, others: list[Language]
+    ) -> None:
         instr = d.instr.code
         if kind == "translate":
             self._user(d, "translate", rng, None, text=d.source_text)
@@ -190,8 +216,9 @@ class InteractiveTranslation:
                 d.plan.append(kind)
                 before = d.current
                 d.current = await self._assistant(d, turns, "correct_error", lang)
-                d.constraints.append({"turn": len(d.plan) - 1, "kind": "correct_error", "wrong": wrong,
-                                      "changed": d.current != before})
+                d.constraints.append(
+                    {"turn": len(d.plan) - 1, "kind": "correct_error", "wrong": wrong, "changed": d.current != before}
+                )
                 return
             kind = "restyle"  # the teacher found nothing checkable to point at
         if kind == "content_question":
@@ -230,8 +257,8 @@ class InteractiveTranslation:
         """A refine turn with checkable constraints; False when the teacher proposed nothing usable."""
         if rng.random() < 0.5:
             proposal = await self._propose(turns, "propose_constraints", lang=lang, translation=d.current)
-            words = [str(w).strip() for w in proposal.get("words", []) if str(w).strip()][:3]
-            words = [w for w in words if len(w) <= 40]
+            words = [str(w).strip() for w in proposal.get("words", [])][:3]
+            words = [w for w in words if _usable_word(w, lang)]
             if not words:
                 return False
             separator = d.phrasings.get("word_separator", ", ")
@@ -239,17 +266,40 @@ class InteractiveTranslation:
             d.plan.append("refine")
             d.current = await self._assistant(d, turns, "refine", lang, must_include=words)
             found = [w.casefold() in d.current.casefold() for w in words]
-            d.constraints.append({"turn": len(d.plan) - 1, "kind": "include", "words": words,
-                                  "satisfied": found, "all_satisfied": all(found)})
+            d.constraints.append(
+                {
+                    "turn": len(d.plan) - 1,
+                    "kind": "include",
+                    "words": words,
+                    "satisfied": found,
+                    "all_satisfied": all(found),
+                }
+            )
             return True
         proposal = await self._propose(turns, "propose_replacement", lang=lang, translation=d.current)
         old, new = str(proposal.get("replace", "")).strip(), str(proposal.get("with", "")).strip()
-        if not old or not new or old == new or old not in d.current or len(new) > 40:
+        if old == new or old not in d.current or not _usable_word(old, lang) or not _usable_word(new, lang):
             return False
         self._user(d, "refine.replace", rng, d.instr.code, old=old, new=new)
         d.plan.append("refine")
         d.current = await self._assistant(d, turns, "refine", lang, must_include=[new])
         found = [new.casefold() in d.current.casefold()]
-        d.constraints.append({"turn": len(d.plan) - 1, "kind": "replace", "words": [new], "replaced": old,
-                              "satisfied": found, "all_satisfied": all(found)})
+        d.constraints.append(
+            {
+                "turn": len(d.plan) - 1,
+                "kind": "replace",
+                "words": [new],
+                "replaced": old,
+                "satisfied": found,
+                "all_satisfied": all(found),
+            }
+        )
         return True
+
+
+def _usable_word(word: str, lang: Language) -> bool:
+    """A proposed constraint word: short, has letters, and is written in the target's script."""
+    if not word or len(word) > 40 or not any(ch.isalpha() for ch in word):
+        return False
+    share = script_share(word, lang.script)
+    return share is None or share >= 0.5

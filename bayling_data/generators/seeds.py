@@ -11,13 +11,36 @@ from bayling_data.resources import render_prompt
 
 REGISTERS = ("news", "dialogue", "technical", "literary", "legal", "medical", "everyday")
 TOPICS = (
-    "the weather this week", "cooking a family dinner", "a train journey", "a new smartphone app",
-    "climate change", "a football match", "learning a language", "a visit to the doctor",
-    "renting an apartment", "a job interview", "a museum exhibition", "online shopping",
-    "a city's public transport", "a birthday party", "a software update", "saving money",
-    "a hiking trip", "a scientific discovery", "a local election", "a rental contract",
-    "a new medicine", "a school exam", "a street market", "a power outage", "a wedding",
-    "a coffee shop", "a music festival", "a lost wallet", "a company meeting", "a library",
+    "the weather this week",
+    "cooking a family dinner",
+    "a train journey",
+    "a new smartphone app",
+    "climate change",
+    "a football match",
+    "learning a language",
+    "a visit to the doctor",
+    "renting an apartment",
+    "a job interview",
+    "a museum exhibition",
+    "online shopping",
+    "a city's public transport",
+    "a birthday party",
+    "a software update",
+    "saving money",
+    "a hiking trip",
+    "a scientific discovery",
+    "a local election",
+    "a rental contract",
+    "a new medicine",
+    "a school exam",
+    "a street market",
+    "a power outage",
+    "a wedding",
+    "a coffee shop",
+    "a music festival",
+    "a lost wallet",
+    "a company meeting",
+    "a library",
 )
 
 
@@ -25,5 +48,11 @@ async def teacher_seed(turns: TeacherTurns, lang: Language, rng: random.Random) 
     """Ask the teacher for a seed text in `lang`; returns the text and what it was asked for."""
     register, topic = rng.choice(REGISTERS), rng.choice(TOPICS)
     prompt = render_prompt("seed_text", lang=lang, register=register, topic=topic)
-    reply = await turns.ask([{"role": "user", "content": prompt}], max_tokens=160)
-    return clean_answer(reply.content), {"register": register, "topic": topic}
+    reply = await turns.ask([{"role": "user", "content": prompt}], max_tokens=100)
+    return first_paragraph(clean_answer(reply.content)), {"register": register, "topic": topic}
+
+
+def first_paragraph(text: str, limit: int = 400) -> str:
+    """The first non-empty paragraph, at most `limit` characters: a seed is one to three sentences."""
+    paragraph = next((p.strip() for p in text.split("\n\n") if p.strip()), "")
+    return paragraph[:limit].strip()

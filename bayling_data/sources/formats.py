@@ -8,8 +8,16 @@ from bayling_data.records import Record
 from bayling_data.sources.readers import InputError
 
 FORMATS = ("bayling", "sharegpt", "alpaca", "messages")
-SHAREGPT_ROLES = {"human": "user", "user": "user", "gpt": "assistant", "assistant": "assistant",
-                  "system": "system", "chatgpt": "assistant", "bing": "assistant", "bard": "assistant"}
+SHAREGPT_ROLES = {
+    "human": "user",
+    "user": "user",
+    "gpt": "assistant",
+    "assistant": "assistant",
+    "system": "system",
+    "chatgpt": "assistant",
+    "bing": "assistant",
+    "bard": "assistant",
+}
 
 
 def detect_format(row: dict[str, Any]) -> str | None:
@@ -46,5 +54,6 @@ def to_record(row: dict[str, Any], fmt: str, where: str, lang: str = "") -> Reco
             raise InputError(f"unknown --format {fmt!r}; choose from {', '.join(FORMATS)}")
     except (KeyError, TypeError) as error:
         raise InputError(f"{where}: not a valid {fmt} record (missing or bad field {error})") from None
-    return Record(task="chat", generator=f"import:{fmt}", src_lang=lang, tgt_lang=lang, messages=messages,
-                  meta={"origin": where})
+    return Record(
+        task="chat", generator=f"import:{fmt}", src_lang=lang, tgt_lang=lang, messages=messages, meta={"origin": where}
+    )

@@ -38,7 +38,9 @@ def _jsonl_rows(path: Path, on_error: str, skips: SkipCounter) -> Iterator[tuple
                 if on_error == "skip":
                     skips.skipped += 1
                     continue
-                raise InputError(f"{where}: invalid JSON line ({error}); use --on-error skip to skip such lines") from None
+                raise InputError(
+                    f"{where}: invalid JSON line ({error}); use --on-error skip to skip such lines"
+                ) from None
             yield row, where
 
 
@@ -93,7 +95,9 @@ def _arrow_rows(path: Path) -> Iterator[tuple[dict[str, Any], str]]:
                 yield row, f"{path}:row {number}"
 
 
-def iter_rows(path: Path, on_error: str = "fail", skips: SkipCounter | None = None) -> Iterator[tuple[dict[str, Any], str]]:
+def iter_rows(
+    path: Path, on_error: str = "fail", skips: SkipCounter | None = None
+) -> Iterator[tuple[dict[str, Any], str]]:
     """Rows of a jsonl(.gz) / parquet / txt file, a saved HF dataset folder, or a folder of such files."""
     skips = skips or SkipCounter()
     for file in _files(path):
@@ -110,4 +114,6 @@ def iter_rows(path: Path, on_error: str = "fail", skips: SkipCounter | None = No
                     if line.strip():
                         yield {"text": line.rstrip("\n")}, f"{file}:{number}"
         else:
-            raise InputError(f"{file}: unknown file type (expected .txt, .jsonl, .jsonl.gz, .parquet or a dataset folder)")
+            raise InputError(
+                f"{file}: unknown file type (expected .txt, .jsonl, .jsonl.gz, .parquet or a dataset folder)"
+            )

@@ -36,6 +36,8 @@ RETRYABLE = (
     openai.RateLimitError,
     openai.InternalServerError,
     EmptyAnswer,
+    json.JSONDecodeError,  # a 200 whose body is cut or broken
+    openai.APIResponseValidationError,
 )
 
 
@@ -50,16 +52,21 @@ class Reply:
     cached: bool = False
 
 
-def _wait(state: RetryCallState) -> float:
-    """Honour Retry-After on 429, else exponential backoff with jitter."""
-    error = state.outcome.exception() if state.outcome else None
-    if isinstance(error, openai.RateLimitError):
-        header = error.response.headers.get("retry-after")
-        try:
-            return min(float(header), MAX_RETRY_AFTER)
-        except (TypeError, ValueError):
-            pass
-    return wait_exponential_jitter(initial=0.5, max=30.0)(state)
+class _Wait:
+    """Honour Retry-After on 429, else exponential backoff with jitter (starting at `backoff` seconds)."""
+
+    def __init__(self, backoff: float) -> None:
+        self._exponential = wait_exponential_jitter(multiplier=backoff, max=30.0, jitter=backoff)
+
+    def __call__(self, state: RetryCallState) -> float:
+        error = state.outcome.exception() if state.outcome else None
+        if isinstance(error, openai.RateLimitError):
+            header = error.response.headers.get("retry-after")
+            try:
+                return min(float(header), MAX_RETRY_AFTER)
+            except (TypeError, ValueError):
+                pass
+        return self._exponential(state)
 
 
 class Teacher:
@@ -77,6 +84,7 @@ class Teacher:
         concurrency: int = 16,
         timeout: float = 120.0,
         max_attempts: int = 5,
+        backoff: float = 0.5,
     ) -> None:
         self.model = model
         self.base_url = base_url
@@ -84,6 +92,8 @@ class Teacher:
         self.usage = usage
         self.cache = cache
         self.max_attempts = max_attempts
+        self._wait = _Wait(backoff)
+        self.concurrency = concurrency
         self._limit = asyncio.Semaphore(concurrency)
         self._client = openai.AsyncOpenAI(
             base_url=base_url,
@@ -122,9 +132,7 @@ class Teacher:
             params["seed"] = seed
         if json_mode:
             params["response_format"] = {"type": "json_object"}
-        key = request_key(
-            {"teacher": self.teacher_id, "model": self.model, "messages": messages, **params}
-        )
+        key = request_key({"teacher": self.teacher_id, "model": self.model, "messages": messages, **params})
         if self.cache is not None and (hit := self.cache.get(key)) is not None:
             self.usage.cache_hits += 1
             return Reply(**hit, cached=True)
@@ -144,7 +152,7 @@ class Teacher:
     async def _request(self, messages: list[dict[str, str]], params: dict[str, Any], json_mode: bool) -> Reply:
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self.max_attempts),
-            wait=_wait,
+            wait=self._wait,
             retry=retry_if_exception_type(RETRYABLE),
             reraise=True,
         )
@@ -161,18 +169,16 @@ class Teacher:
                 f"the teacher at {self.base_url} stopped answering after {self.max_attempts} attempts"
                 f" ({type(error).__name__})"
             ) from None
-        except (openai.APIStatusError, EmptyAnswer) as error:
+        except (openai.APIStatusError, EmptyAnswer, json.JSONDecodeError, openai.APIResponseValidationError) as error:
             self.usage.failures += 1
             raise TeacherRequestFailed(_reason(error)) from None
         raise AssertionError("unreachable: tenacity either returns or raises")
 
     async def _once(self, messages: list[dict[str, str]], params: dict[str, Any], json_mode: bool) -> Reply:
-        self.usage.check_budget()
         async with self._limit:
+            self.usage.check_budget()
             self.usage.requests += 1
-            completion = await self._client.chat.completions.create(
-                model=self.model, messages=messages, **params
-            )
+            completion = await self._client.chat.completions.create(model=self.model, messages=messages, **params)
         usage = completion.usage
         prompt_tokens = usage.prompt_tokens if usage else 0
         completion_tokens = usage.completion_tokens if usage else 0
@@ -205,10 +211,7 @@ def extract_json(text: str) -> dict[str, Any] | None:
 
 
 def _auth_message(base_url: str, error: openai.APIStatusError) -> str:
-    return (
-        f"the teacher at {base_url} refused the API key (HTTP {error.status_code}):"
-        " check OPENAI_API_KEY / --api-key"
-    )
+    return f"the teacher at {base_url} refused the API key (HTTP {error.status_code}): check OPENAI_API_KEY / --api-key"
 
 
 def _reason(error: BaseException) -> str:

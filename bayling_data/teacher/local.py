@@ -89,19 +89,32 @@ class LocalServer:
         """Start the server and wait until it answers, or raise TeacherError with its log."""
         threads = self.options.threads or os.cpu_count() or 1
         command = [
-            sys.executable, "-m", "llama_cpp.server",
-            "--model", str(self.model_path),
-            "--model_alias", self.model,
-            "--host", "127.0.0.1",
-            "--port", str(self.port),
-            "--n_ctx", str(self.options.n_ctx),
-            "--n_threads", str(threads),
-            "--n_threads_batch", str(threads),
-            "--verbose", "false",
+            sys.executable,
+            "-m",
+            "llama_cpp.server",
+            "--model",
+            str(self.model_path),
+            "--model_alias",
+            self.model,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--n_ctx",
+            str(self.options.n_ctx),
+            "--n_threads",
+            str(threads),
+            "--n_threads_batch",
+            str(threads),
+            "--verbose",
+            "false",
         ]
         log = open(self._log_file(), "wb")  # noqa: SIM115 - kept open for the child's lifetime
         self._process = subprocess.Popen(
-            command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            command,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
             preexec_fn=_die_with_parent if sys.platform == "linux" else None,
         )
         log.close()

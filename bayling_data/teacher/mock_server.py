@@ -22,39 +22,55 @@ from aiohttp import web
 
 # Words common enough that a language identifier recognises even shuffled text.
 VOCABULARY: dict[str, list[str]] = {
-    "eng_Latn": "the of and to in is that it was for on are with as his they be at one have this from "
-    "by hot word but what some we can out other were all there when up use your how said an each "
-    "she which do their time if will way about many then them write would like so these her long "
-    "make thing see him two has look more day could go come did number sound no most people my "
-    "over know water than call first who may down side been now find".split(),
-    "deu_Latn": "der die und in den von zu das mit sich des auf für ist im dem nicht ein eine als "
-    "auch es an werden aus er hat dass sie nach wird bei einer um am sind noch wie einem über "
-    "einen so zum war haben nur oder aber vor zur bis mehr durch man sein wurde sei Haus Wasser "
-    "Stadt Zeit Jahr Menschen immer heute schon gesagt wieder zwischen".split(),
-    "fra_Latn": "le de un être et à il avoir ne je son que se qui ce dans en du elle au pour pas "
-    "vous par sur faire plus dire me on mon lui nous comme mais pouvoir avec tout aller voir "
-    "bien où sans tu ou leur homme si deux mari moi vouloir te femme venir quand grand celui "
-    "notre devoir là jour prendre même votre rien petit encore aussi".split(),
-    "spa_Latn": "el la de que y a en un ser se no haber por con su para como estar tener le lo "
-    "todo pero más hacer o poder decir este ir otro ese si me ya ver porque dar cuando muy sin "
-    "vez mucho saber qué sobre mi alguno mismo también hasta año dos querer entre así primero "
-    "desde grande eso ni nos llegar pasar tiempo ella sí día uno bien".split(),
-    "rus_Cyrl": "и в не на я быть он с что а по это она этот к но они мы как из у который то за "
-    "свой что весь год от так о для ты же все тот мочь вы человек такой его сказать только или "
-    "ещё бы себя один как уже до время если сам когда другой вот говорить наш мой знать стать "
-    "при чтобы дело жизнь кто первый очень".split(),
+    "eng_Latn": """
+        the of and to in is that it was for on are with as his they be at one have this from by hot word but
+        what some we can out other were all there when up use your how said an each she which do their time
+        if will way about many then them write would like so these her long make thing see him two has look
+        more day could go come did number sound no most people my over know water than call first who may
+        down side been now find
+    """.split(),
+    "deu_Latn": """
+        der die und in den von zu das mit sich des auf für ist im dem nicht ein eine als auch es an werden
+        aus er hat dass sie nach wird bei einer um am sind noch wie einem über einen so zum war haben nur
+        oder aber vor zur bis mehr durch man sein wurde sei Haus Wasser Stadt Zeit Jahr Menschen immer heute
+        schon gesagt wieder zwischen
+    """.split(),
+    "fra_Latn": """
+        le de un être et à il avoir ne je son que se qui ce dans en du elle au pour pas vous par sur faire
+        plus dire me on mon lui nous comme mais pouvoir avec tout aller voir bien où sans tu ou leur homme
+        si deux mari moi vouloir te femme venir quand grand celui notre devoir là jour prendre même votre
+        rien petit encore aussi
+    """.split(),
+    "spa_Latn": """
+        el la de que y a en un ser se no haber por con su para como estar tener le lo todo pero más hacer o
+        poder decir este ir otro ese si me ya ver porque dar cuando muy sin vez mucho saber qué sobre mi
+        alguno mismo también hasta año dos querer entre así primero desde grande eso ni nos llegar pasar
+        tiempo ella sí día uno bien
+    """.split(),
+    "rus_Cyrl": """
+        и в не на я быть он с что а по это она этот к но они мы как из у который то за свой что весь год от
+        так о для ты же все тот мочь вы человек такой его сказать только или ещё бы себя один как уже до
+        время если сам когда другой вот говорить наш мой знать стать при чтобы дело жизнь кто первый очень
+    """.split(),
     "zho_Hans": list(
-        "的一是在不了有和人这中大为上个国我以要他时来用们生到作地于出就分对成会可主发年动同工也能"
-        "下过子说产种面而方后多定行学法所民得经十三之进着等部度家电力里如水化高自二理起小物现实加"
-        "量都两体制机当使点从业本去把性好应开它合还因由其些然前外天政四日那社义事平形相全表间样与"
-        "关各重新线内数正心反你明看原又么利比或但质气第向道命此变条只没结解问意建月公无系军很情者"
+        "的一是在不了有和人这中大为上个国我以要他时来用们生到作地于出就分对成会可主发年动"
+        "同工也能下过子说产种面而方后多定行学法所民得经十三之进着等部度家电力里如水化高自"
+        "二理起小物现实加量都两体制机当使点从业本去把性好应开它合还因由其些然前外天政四日"
+        "那社义事平形相全表间样与关各重新线内数正心反你明看原又么利比或但质气第向道命此变"
+        "条只没结解问意建月公无系军很情者"
     ),
-    "jpn_Jpan": list("のにはをたがでてとしれさあるいうかなものこともすることがでまし日本語今天気")
-    + "私 東京 電車 学校 先生 友達 時間 今日 明日 天気".split(),
-    "kor_Hang": "그 이 저 것 수 있다 하다 없다 되다 사람 우리 한국 말 때 일 년 집 나라 세계 생각 "
-    "문제 사회 경제 정부 오늘 내일 학교 친구 시간".split(),
-    "arb_Arab": "في من على أن إلى عن مع هذا هذه التي الذي كان كانت قد لا ما هو هي بين كل بعد "
-    "عند حيث ذلك أو ثم يوم عام الناس الماء المدينة الوقت البيت العالم اليوم".split(),
+    "jpn_Jpan": """
+        の に は を た が で て と し れ さ あ る い う か な も の こ と も す る こ と が で ま し
+        日 本 語 今 天 気 私 東京 電車 学校 先生 友達 時間 今日 明日 天気
+    """.split(),
+    "kor_Hang": """
+        그 이 저 것 수 있다 하다 없다 되다 사람 우리 한국 말 때 일 년 집 나라 세계 생각
+        문제 사회 경제 정부 오늘 내일 학교 친구 시간
+    """.split(),
+    "arb_Arab": """
+        في من على أن إلى عن مع هذا هذه التي الذي كان كانت قد لا ما هو هي بين كل بعد عند حيث ذلك أو ثم يوم
+        عام الناس الماء المدينة الوقت البيت العالم اليوم
+    """.split(),
 }
 FALLBACK = "eng_Latn"
 OUTPUT_LANGUAGE = re.compile(r"Output language:[^\n]*\((\w{3}_\w{4})\)")
@@ -204,7 +220,13 @@ def _check_auth(request: web.Request, state: MockState) -> web.Response | None:
         return None
     state.counters["unauthorized"] += 1
     return web.json_response(
-        {"error": {"message": "Incorrect API key provided.", "type": "invalid_request_error", "code": "invalid_api_key"}},
+        {
+            "error": {
+                "message": "Incorrect API key provided.",
+                "type": "invalid_request_error",
+                "code": "invalid_api_key",
+            }
+        },
         status=401,
     )
 
@@ -234,8 +256,13 @@ async def _fault_response(request: web.Request, fault: str, state: MockState) ->
         )
     if fault == "empty":
         return web.json_response(
-            {"id": "x", "object": "chat.completion", "created": 0, "model": state.model,
-             "choices": [{"index": 0, "message": {"role": "assistant", "content": ""}, "finish_reason": "stop"}]}
+            {
+                "id": "x",
+                "object": "chat.completion",
+                "created": 0,
+                "model": state.model,
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": ""}, "finish_reason": "stop"}],
+            }
         )
     if fault == "malformed":
         return web.Response(text='{"id": "x", "choices": [', content_type="application/json")

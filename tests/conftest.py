@@ -1,0 +1,54 @@
+"""Shared fixtures: a real OpenAI-compatible mock server on 127.0.0.1 and a CLI runner."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from bayling_data.teacher.mock_server import MockServer, MockState
+
+CLI = [str(Path(sys.executable).parent / "bayling-data")]  # the installed console script, as users run it
+
+
+@pytest.fixture
+def mock_teacher():
+    """A fresh mock teacher per test."""
+    with MockServer(MockState()) as server:
+        yield server
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path) -> dict[str, str]:
+    """Environment for CLI subprocesses: private cache, no real endpoint or key."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
+    env["XDG_CACHE_HOME"] = str(tmp_path / "cache")
+    env["NO_COLOR"] = "1"
+    env["COLUMNS"] = "200"  # keep error messages on one line
+    (tmp_path / "cache").mkdir()
+    return env
+
+
+def run_cli(args: list[str], env: dict[str, str], timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """Run `bayling-data ARGS` as a subprocess, from the cache folder (not the checkout)."""
+    return subprocess.run(
+        [*CLI, *args], env=env, capture_output=True, text=True, timeout=timeout, check=False, cwd=env["XDG_CACHE_HOME"]
+    )
+
+
+def server_stats(server: MockServer) -> dict[str, int]:
+    """The mock server's counters, read over HTTP."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{server.port}/_stats", timeout=10) as response:
+        return json.load(response)
+
+
+def load_output(folder: Path, cache: Path):
+    """Load an output folder with `datasets` the way a user does, with a private cache."""
+    import datasets
+
+    return datasets.load_dataset(str(folder), split="train", cache_dir=str(cache / "hf"))

@@ -1,0 +1,91 @@
+"""`bayling-data filter` on ShareGPT and Alpaca files with planted defects."""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+from conftest import load_output, run_cli
+from test_filters import sample
+
+GOOD = [text for code, text in sample() if code == "deu_Latn"]
+ENGLISH = [text for code, text in sample() if code == "eng_Latn"]
+
+
+def sharegpt_rows() -> list[dict]:
+    rows = []
+    for i, de in enumerate(GOOD):
+        rows.append(
+            {
+                "conversations": [
+                    {"from": "human", "value": f"Schreib mir bitte einen Satz über den Alltag, Nummer {i}."},
+                    {"from": "gpt", "value": de},
+                ]
+            }
+        )
+    rows.append(json.loads(json.dumps(rows[0])))  # exact duplicate
+    rows.append(
+        {
+            "conversations": [
+                {"from": "human", "value": "Schreib mir bitte einen Satz über das Wetter."},
+                {"from": "gpt", "value": ENGLISH[1]},
+            ]
+        }
+    )  # answer in the wrong language
+    rows.append(
+        {
+            "conversations": [
+                {"from": "human", "value": "Erzähl mir etwas über Züge, bitte."},
+                {"from": "gpt", "value": "Als KI kann ich dazu leider nichts sagen."},
+            ]
+        }
+    )  # refusal
+    return rows
+
+
+def test_filter_sharegpt_catches_planted_defects(cli_env, tmp_path):
+    path = tmp_path / "chats.jsonl.gz"
+    with gzip.open(path, "wt", encoding="utf-8") as handle:
+        for row in sharegpt_rows():
+            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+    out = tmp_path / "clean"
+    done = run_cli(["filter", str(path), "--out", str(out), "--lang", "de"], cli_env)
+    assert done.returncode == 0, done.stderr
+    kept = load_output(out, tmp_path)
+    assert kept.num_rows == len(GOOD)
+    summary = json.loads((out / "run_summary.json").read_text())
+    reasons = summary["stats"]["counts"]["rejected_reason"]
+    assert reasons == {
+        "exact_dedup:duplicate": 1,
+        "langid:wrong_language:deu_Latn": 1,
+        "meta_talk:refusal_or_preamble": 1,
+    }
+    assert "exact_dedup:duplicate" in done.stdout  # the stats table is printed
+
+
+def test_filter_alpaca_and_bad_lines(cli_env, tmp_path):
+    path = tmp_path / "alpaca.jsonl"
+    lines = [
+        json.dumps({"instruction": "Übersetze ins Deutsche.", "input": en, "output": de}, ensure_ascii=False)
+        for en, de in zip(ENGLISH, GOOD, strict=True)
+    ]
+    lines.insert(2, '{"instruction": "broken')
+    path.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "clean"
+    failed = run_cli(["filter", str(path), "--out", str(out)], cli_env)
+    assert failed.returncode == 2
+    assert f"{path}:3" in failed.stderr and "--on-error skip" in failed.stderr
+
+    done = run_cli(["filter", str(path), "--out", str(out), "--on-error", "skip", "--overwrite"], cli_env)
+    assert done.returncode == 0, done.stderr
+    assert load_output(out, tmp_path).num_rows == len(GOOD)
+    assert json.loads((out / "run_summary.json").read_text())["stats"]["skipped_lines"] == 1
+
+
+def test_filter_unknown_format_is_an_error(cli_env, tmp_path):
+    path = tmp_path / "odd.jsonl"
+    path.write_text('{"question": "a", "answer": "b"}\n')
+    done = run_cli(["filter", str(path), "--out", str(tmp_path / "o")], cli_env)
+    assert done.returncode == 2
+    assert "cannot recognise" in done.stderr and "--format" in done.stderr
+    assert not (tmp_path / "o" / "data").exists()

@@ -1,0 +1,183 @@
+"""Each filter on records made to fail it and records made to pass it; language-ID accuracy by language and length."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+from bayling_data.filters import FilterConfig, build_chain
+from bayling_data.filters.dedup import ExactDedup, NearDedup
+from bayling_data.filters.langid import LanguageFilter
+from bayling_data.filters.quality import Constraints, EmptyOrTruncated, LengthRatio, MetaTalk, Repetition, Untranslated
+from bayling_data.filters.script import script_share
+from bayling_data.records import Record
+
+SAMPLE = Path(__file__).parent / "data" / "langid_sample.tsv"
+
+
+def sample() -> list[tuple[str, str]]:
+    rows = [line.split("\t") for line in SAMPLE.read_text("utf-8").splitlines() if not line.startswith("#")]
+    return [(code, text) for code, text in rows]
+
+
+def translation(src_text: str, answer: str, src: str = "eng_Latn", tgt: str = "deu_Latn", **meta) -> Record:
+    return Record(
+        "translate",
+        "test",
+        src,
+        tgt,
+        [{"role": "user", "content": f"Translate: {src_text}"}, {"role": "assistant", "content": answer}],
+        meta={"source_text": src_text, "turn_langs": [None, tgt], **meta},
+    )
+
+
+EN = "The train to the airport leaves every twenty minutes, even on Sundays and public holidays."
+DE = "Der Zug zum Flughafen fährt alle zwanzig Minuten, auch an Sonntagen und Feiertagen."
+ZH = "去机场的火车每二十分钟一班，星期天和节假日也一样。"
+
+
+def test_script_share():
+    assert script_share(ZH, "Hans") == 1.0
+    assert script_share("Python 3.12 的新功能介绍", "Hans") > 0.1  # CJK with Latin identifiers still counts
+    assert script_share("qù jīchǎng de huǒchē", "Hans") == 0.0  # pinyin is not Han script
+    assert script_share("12345 !!", "Latn") is None
+
+
+@pytest.mark.parametrize(
+    ("step", "bad", "good"),
+    [
+        (
+            EmptyOrTruncated(),
+            translation(EN, DE, finish_reasons=["length"]),
+            translation(EN, DE, finish_reasons=["stop"]),
+        ),
+        (EmptyOrTruncated(), translation(EN, "   "), translation(EN, DE)),
+        (MetaTalk(), translation(EN, "As an AI language model, I cannot translate this."), translation(EN, DE)),
+        (
+            MetaTalk(),
+            translation(EN, ZH, tgt="zho_Hans")
+            if False
+            else translation(EN, "作为一个人工智能，我无法翻译。", tgt="zho_Hans"),
+            translation(EN, ZH, tgt="zho_Hans"),
+        ),
+        (LengthRatio(), translation(EN, "Zug."), translation(EN, DE)),
+        (LengthRatio(), translation(EN, ZH * 6, tgt="zho_Hans"), translation(EN, ZH, tgt="zho_Hans")),
+        (Untranslated(), translation(EN, EN), translation(EN, DE)),
+        (Repetition(), translation(EN, "der Zug fährt " * 12), translation(EN, DE)),
+        (
+            Constraints(),
+            translation(EN, DE, constraints=[{"all_satisfied": False, "words": ["Bahn"]}]),
+            translation(EN, DE, constraints=[{"all_satisfied": True, "words": ["Zug"]}]),
+        ),
+        (LanguageFilter(), translation(EN, EN.replace("airport", "station")), translation(EN, DE)),
+        (
+            LanguageFilter(),
+            translation(EN, "qù jīchǎng de huǒchē měi èrshí fēnzhōng yī bān", tgt="zho_Hans"),
+            translation(EN, ZH, tgt="zho_Hans"),
+        ),
+        (
+            LanguageFilter(),
+            translation(EN, "De trein naar het vliegveld vertrekt elke twintig minuten, ook op zondag."),
+            translation(EN, DE),
+        ),
+    ],
+    ids=[
+        "truncated",
+        "empty",
+        "refusal",
+        "refusal-zh",
+        "too-short",
+        "too-long",
+        "copy",
+        "repetition",
+        "constraints",
+        "langid-english-for-german",
+        "langid-pinyin",
+        "langid-dutch-sibling",
+    ],
+)
+def test_filter_rejects_bad_and_keeps_good(step, bad, good):
+    assert step.check(bad) is not None
+    assert step.check(good) is None
+
+
+def test_untranslated_copy_is_caught_even_when_langid_is_unsure():
+    copy = translation(EN, EN, src="eng_Latn", tgt="nob_Latn")
+    assert Untranslated().check(copy) == "copy_of_source"
+
+
+def test_inseparable_languages_are_not_rejected():
+    bokmal = "Toget til flyplassen går hvert tjuende minutt, også på søndager og helligdager."
+    assert LanguageFilter().check(translation(EN, bokmal, tgt="nno_Latn")) is None
+
+
+def test_user_turns_ignore_quoted_foreign_words():
+    record = Record(
+        "refine",
+        "test",
+        "eng_Latn",
+        "zho_Hans",
+        [
+            {"role": "user", "content": "Please use “火车站的列车时刻表” instead of “火车” in the translation."},
+            {"role": "assistant", "content": ZH},
+        ],
+        meta={"turn_langs": ["eng_Latn", "zho_Hans"]},
+    )
+    assert LanguageFilter().check(record) is None
+
+
+def test_exact_and_near_dedup():
+    exact, near = ExactDedup(), NearDedup(threshold=0.7, ngram=3)
+    first = translation(EN, DE)
+    same_but_spacing = translation(EN.replace(" ", "  "), DE.upper())
+    close = translation(EN, DE.replace("Feiertagen", "Feiertagen auch"))
+    other = translation("Please send me the contract before Friday.", "Bitte schicken Sie mir den Vertrag vor Freitag.")
+    assert exact.check(first) is None
+    assert exact.check(same_but_spacing) == "duplicate"
+    assert near.check(first) is None
+    assert near.check(close) == "near_duplicate"
+    assert near.check(other) is None
+
+
+def test_dedup_state_carries_over_a_resume():
+    kept = [translation(EN, DE)]
+    exact, near = ExactDedup(), NearDedup()
+    exact.warm(kept)
+    near.warm(kept)
+    assert exact.check(translation(EN, DE)) == "duplicate"
+    assert near.check(translation(EN, DE)) == "near_duplicate"
+
+
+@pytest.mark.parametrize("backend", ["py3langid", "langdetect", "cld2"])
+def test_langid_accuracy_by_language_and_length(backend):
+    """Correct text is accepted and text declared as the wrong language is rejected, per backend."""
+    step = LanguageFilter(backend=backend, min_probability=0.5)
+    rows = sample()
+    accepted = defaultdict(list)
+    caught = 0
+    for code, text in rows:
+        size = "short" if len(text) < 60 else "long"
+        accepted[(code, size)].append(step.check(translation(EN, text, tgt=code)) is None)
+        wrong = "eng_Latn" if code != "eng_Latn" else "deu_Latn"
+        caught += step.check(translation(DE if wrong == "eng_Latn" else EN, text, tgt=wrong)) is not None
+    overall = sum(sum(v) for v in accepted.values()) / len(rows)
+    report = {f"{c}/{s}": f"{sum(v)}/{len(v)}" for (c, s), v in sorted(accepted.items())}
+    print(backend, f"accepted {overall:.0%}", f"wrong caught {caught}/{len(rows)}", report)
+    assert overall >= 0.9, report
+    assert caught / len(rows) >= 0.9
+
+
+def test_filter_config_file(tmp_path):
+    config = tmp_path / "filters.yaml"
+    config.write_text("skip: [near_dedup]\nnear_dup_threshold: 0.9\n")
+    chain = build_chain(FilterConfig.from_file(config))
+    assert "near_dedup" not in [f.name for f in chain.filters]
+    toml = tmp_path / "filters.toml"
+    toml.write_text('langid_backend = "cld2"\n')
+    assert FilterConfig.from_file(toml).langid_backend == "cld2"
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("near_dup_treshold: 0.9\n")
+    with pytest.raises(ValueError, match="unknown filter setting"):
+        FilterConfig.from_file(bad)

@@ -1,0 +1,106 @@
+"""`bayling-data generate` end to end: a CLI subprocess against the mock teacher, loaded back with datasets."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import load_output, run_cli, server_stats
+
+from bayling_data.teacher.mock_server import MockServer, MockState
+
+
+def generate_args(url: str, out, n: int = 200, *extra: str) -> list[str]:
+    return ["generate", "--langs", "zh,en,de", "--n", str(n), "--base-url", url, "--out", str(out), *extra]
+
+
+def test_generate_then_resume_makes_no_request(mock_teacher, cli_env, tmp_path):
+    out = tmp_path / "run"
+    done = run_cli(generate_args(mock_teacher.url, out), cli_env)
+    assert done.returncode == 0, done.stderr
+    served = server_stats(mock_teacher)["completions"]
+    assert served > 200
+
+    dataset = load_output(out, tmp_path)
+    assert dataset.num_rows == 200
+    assert len(set(dataset["id"])) == 200
+    first = dataset[0]["messages"]
+    assert isinstance(first, list) and set(first[0]) == {"role", "content"}
+    assert {m["role"] for m in first} <= {"user", "assistant"}
+    assert set(dataset["src_lang"]) == {"zho_Hans", "eng_Latn", "deu_Latn"}
+
+    again = run_cli([*generate_args(mock_teacher.url, out), "--resume"], cli_env)
+    assert again.returncode == 0, again.stderr
+    assert server_stats(mock_teacher)["completions"] == served  # zero new teacher requests
+
+    card = (out / "README.md").read_text()
+    assert card.startswith("---\n") and "configs:" in card and "zh" in card
+    summary = json.loads((out / "run_summary.json").read_text())
+    assert summary["stats"]["kept"] == 200
+
+
+def test_rerun_with_overwrite_is_served_from_cache(mock_teacher, cli_env, tmp_path):
+    out = tmp_path / "run"
+    assert run_cli(generate_args(mock_teacher.url, out, 30), cli_env).returncode == 0
+    served = server_stats(mock_teacher)["completions"]
+    rerun = run_cli([*generate_args(mock_teacher.url, out, 30), "--overwrite"], cli_env)
+    assert rerun.returncode == 0, rerun.stderr
+    assert server_stats(mock_teacher)["completions"] == served
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--langs", "zh,klingon"], "unknown language 'klingon'"),
+        (["--langs", "zh,germna"], "did you mean"),
+        (["--n", "0"], "--n must be a positive"),
+        (["--n", "-3"], "--n must be a positive"),
+        (["--turn-mix", "dance=1"], "unknown turn type"),
+    ],
+)
+def test_bad_options_give_clear_errors(mock_teacher, cli_env, tmp_path, args, message):
+    base = generate_args(mock_teacher.url, tmp_path / "run", 5)
+    for flag, value in zip(args[::2], args[1::2], strict=True):
+        base[base.index(flag) + 1 if flag in base else len(base) :] = (
+            [value, *base[base.index(flag) + 2 :]] if flag in base else [flag, value]
+        )
+    done = run_cli(base, cli_env)
+    assert done.returncode != 0
+    assert message in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_existing_output_needs_resume_or_overwrite(mock_teacher, cli_env, tmp_path):
+    out = tmp_path / "run"
+    assert run_cli(generate_args(mock_teacher.url, out, 5), cli_env).returncode == 0
+    done = run_cli(generate_args(mock_teacher.url, out, 5), cli_env)
+    assert done.returncode == 2
+    assert "already exists" in done.stderr and "--resume" in done.stderr
+
+
+def test_overwrite_refuses_a_folder_that_is_not_ours(mock_teacher, cli_env, tmp_path):
+    out = tmp_path / "precious"
+    out.mkdir()
+    (out / "thesis.txt").write_text("do not delete")
+    done = run_cli([*generate_args(mock_teacher.url, out, 5), "--overwrite"], cli_env)
+    assert done.returncode == 2 and "refusing to delete" in done.stderr
+    assert (out / "thesis.txt").exists()
+
+
+def test_unreachable_endpoint(cli_env, tmp_path):
+    with MockServer(MockState()) as server:
+        url = server.url
+    done = run_cli(generate_args(url, tmp_path / "run", 5), cli_env)
+    assert done.returncode != 0
+    assert "cannot reach the teacher" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_bad_api_key(cli_env, tmp_path):
+    secret = "sk-wrong-secret-0123456789"
+    with MockServer(MockState(api_key="sk-right")) as server:
+        done = run_cli(
+            [*generate_args(server.url, tmp_path / "run", 5), "--model", "m"], {**cli_env, "OPENAI_API_KEY": secret}
+        )
+    assert done.returncode != 0
+    assert "refused the API key" in done.stderr
+    assert secret not in done.stderr + done.stdout

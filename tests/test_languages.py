@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+import pytest
+
+from bayling_data import languages
+
+
+def test_registry_covers_flores101_and_more():
+    everything = languages.all_languages()
+    assert len([x for x in everything if x.flores101]) >= 101
+    assert len(everything) > 101
+    codes = [x.code for x in everything]
+    assert len(codes) == len(set(codes))
+    assert all(x.tier in languages.TIERS for x in everything)
+
+
+@pytest.mark.parametrize("alias", ["zh", "zho", "zho_Hans", "Chinese", "中文", "ZH", "zh-Hans", "简体中文"])
+def test_lookup_by_any_alias(alias):
+    assert languages.get(alias).code == "zho_Hans"
+
+
+def test_unknown_language_suggests_near_matches():
+    with pytest.raises(languages.UnknownLanguageError, match=r"did you mean.*german"):
+        languages.get("germna")
+
+
+def test_parse_langs_groups():
+    assert [x.code for x in languages.parse_langs("zh, en,de,en")] == ["zho_Hans", "eng_Latn", "deu_Latn"]
+    low = languages.parse_langs("tier:low")
+    assert low and all(x.tier == "low" for x in low)
+    assert len(languages.parse_langs("flores101")) >= 101
+    with pytest.raises(languages.UnknownLanguageError):
+        languages.parse_langs("tier:tiny")
+
+
+def test_inseparable_and_sibling_groups():
+    assert languages.same_group("nob_Latn", "nno_Latn")
+    assert not languages.same_group("deu_Latn", "nld_Latn")
+    assert {"hrv_Latn", "bos_Latn", "srp_Cyrl"} <= languages.siblings("hrv_Latn")
+    assert languages.get("de").name_in("zho_Hans") == "德语"

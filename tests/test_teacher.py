@@ -1,0 +1,117 @@
+"""The teacher client against a real HTTP server on 127.0.0.1 (no monkeypatching)."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+
+import pytest
+
+from bayling_data.teacher import BudgetExceeded, Teacher, TeacherAuthError, TeacherRequestFailed, TeacherUnreachable
+from bayling_data.teacher.accounting import Budget, Usage
+from bayling_data.teacher.cache import RequestCache
+from bayling_data.teacher.mock_server import VOCABULARY, Faults, MockServer, MockState
+
+MESSAGES = [{"role": "user", "content": "Say something.\nOutput language: German (deu_Latn)"}]
+
+
+def make_teacher(url: str, tmp_path, *, api_key: str = "test-key", cache: bool = True, **kwargs) -> Teacher:
+    return Teacher(
+        base_url=url,
+        api_key=api_key,
+        model="mock-teacher",
+        teacher_id=url,
+        usage=kwargs.pop("usage", Usage(model="mock-teacher")),
+        cache=RequestCache(tmp_path / "cache.sqlite") if cache else None,
+        concurrency=kwargs.pop("concurrency", 8),
+        timeout=kwargs.pop("timeout", 5),
+        backoff=0.01,
+        **kwargs,
+    )
+
+
+async def _chat_all(teacher: Teacher, count: int):
+    try:
+        return await asyncio.gather(
+            *(teacher.chat([{"role": "user", "content": f"{MESSAGES[0]['content']} {i}"}]) for i in range(count))
+        )
+    finally:
+        await teacher.aclose()
+
+
+def test_cache_makes_second_pass_free(mock_teacher, tmp_path):
+    first = asyncio.run(_chat_all(make_teacher(mock_teacher.url, tmp_path), 20))
+    assert mock_teacher.state.counters["completions"] == 20
+    again = make_teacher(mock_teacher.url, tmp_path)
+    second = asyncio.run(_chat_all(again, 20))
+    assert mock_teacher.state.counters["completions"] == 20  # nothing new reached the server
+    assert [r.content for r in first] == [r.content for r in second]
+    assert all(r.cached for r in second) and again.usage.cache_hits == 20
+
+
+def test_answers_are_in_the_requested_language(mock_teacher, tmp_path):
+    reply = asyncio.run(_chat_all(make_teacher(mock_teacher.url, tmp_path, cache=False), 1))[0]
+    german = {w.casefold() for w in VOCABULARY["deu_Latn"]}
+    words = [w.strip(".").casefold() for w in reply.content.split()]
+    assert words and all(w in german for w in words)
+
+
+@pytest.mark.parametrize(
+    "faults",
+    [
+        Faults(error_500=0.5, seed=1),
+        Faults(rate_limit_429=0.5, retry_after=0.01, seed=2),
+        Faults(empty=0.4, seed=3),
+        Faults(malformed_json=0.4, seed=4),
+        Faults(drop_connection=0.3, seed=5),
+    ],
+    ids=["500", "429", "empty", "malformed", "dropped"],
+)
+def test_retries_recover_from_faults(tmp_path, faults):
+    with MockServer(MockState(faults=faults)) as server:
+        teacher = make_teacher(server.url, tmp_path, cache=False, max_attempts=8)
+        replies = asyncio.run(_chat_all(teacher, 30))
+        injected = sum(v for k, v in server.state.counters.items() if k.startswith("fault_"))
+    assert len(replies) == 30 and all(r.content for r in replies)
+    assert injected > 0
+    assert teacher.usage.retries >= injected
+
+
+def test_persistent_server_error_fails_one_request(tmp_path):
+    with MockServer(MockState(faults=Faults(error_500=1.0))) as server:
+        teacher = make_teacher(server.url, tmp_path, cache=False, max_attempts=2)
+        with pytest.raises(TeacherRequestFailed, match="http_500"):
+            asyncio.run(_chat_all(teacher, 1))
+    assert teacher.usage.failures == 1
+
+
+def test_bad_api_key_is_a_clear_fatal_error(tmp_path):
+    with MockServer(MockState(api_key="right-key")) as server:
+        teacher = make_teacher(server.url, tmp_path, api_key="wrong-key")
+        with pytest.raises(TeacherAuthError, match="refused the API key") as raised:
+            asyncio.run(_chat_all(teacher, 1))
+    assert "wrong-key" not in str(raised.value)
+
+
+def test_unreachable_endpoint(tmp_path):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # closed again below: nothing listens there
+
+    async def check():
+        teacher = make_teacher(f"http://127.0.0.1:{port}/v1", tmp_path)
+        try:
+            await teacher.check()
+        finally:
+            await teacher.aclose()
+
+    with pytest.raises(TeacherUnreachable, match="cannot reach"):
+        asyncio.run(check())
+
+
+def test_request_budget_stops(mock_teacher, tmp_path):
+    usage = Usage(model="mock-teacher", budget=Budget(max_requests=5))
+    teacher = make_teacher(mock_teacher.url, tmp_path, cache=False, usage=usage, concurrency=1)
+    with pytest.raises(BudgetExceeded, match="--max-requests 5"):
+        asyncio.run(_chat_all(teacher, 10))
+    assert mock_teacher.state.counters["completions"] == 5
