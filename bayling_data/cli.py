@@ -91,7 +91,9 @@ def generate(
         Optional[int], typer.Option(help="Most teacher requests in flight (default 16; 1 for local).")
     ] = None,
     timeout: Annotated[float, typer.Option(help="Seconds before one teacher request times out.")] = 120.0,
-    temperature: Annotated[float, typer.Option(help="Teacher sampling temperature.")] = 0.7,
+    temperature: Annotated[
+        Optional[float], typer.Option(help="Teacher sampling temperature (default 0.7; 0.3 local).")
+    ] = None,
     max_tokens: Annotated[
         Optional[int], typer.Option(help="Most tokens per teacher answer (default 512; 256 local).")
     ] = None,
@@ -146,7 +148,7 @@ def generate(
             max_attempts=max_attempts,
             resume=resume,
             overwrite=overwrite,
-            temperature=temperature,
+            temperature=0.7 if temperature is None else temperature,
             max_tokens=max_tokens or 512,
             shard_rows=shard_rows,
             license=license_id,
@@ -181,8 +183,9 @@ def generate(
     async def main() -> dict:
         async with open_teacher(teacher_options) as chosen:
             options.concurrency = chosen.concurrency
-            if max_tokens is None and chosen.teacher_id.startswith("local:"):
-                options.max_tokens = 256  # a small local model rambles: cut it early
+            if chosen.teacher_id.startswith("local:"):  # a small local model rambles: keep it short and cool
+                options.max_tokens = max_tokens or 256
+                options.temperature = 0.3 if temperature is None else temperature
             err.print(f"teacher: {chosen.model} at {chosen.base_url}", highlight=False)
             return await run_generate(options, chosen, chain)
 

@@ -45,59 +45,57 @@ def test_script_share():
     assert script_share("12345 !!", "Latn") is None
 
 
-@pytest.mark.parametrize(
-    ("step", "bad", "good"),
-    [
-        (
-            EmptyOrTruncated(),
-            translation(EN, DE, finish_reasons=["length"]),
-            translation(EN, DE, finish_reasons=["stop"]),
-        ),
-        (EmptyOrTruncated(), translation(EN, "   "), translation(EN, DE)),
-        (MetaTalk(), translation(EN, "As an AI language model, I cannot translate this."), translation(EN, DE)),
-        (
-            MetaTalk(),
-            translation(EN, ZH, tgt="zho_Hans")
-            if False
-            else translation(EN, "作为一个人工智能，我无法翻译。", tgt="zho_Hans"),
-            translation(EN, ZH, tgt="zho_Hans"),
-        ),
-        (LengthRatio(), translation(EN, "Zug."), translation(EN, DE)),
-        (LengthRatio(), translation(EN, ZH * 6, tgt="zho_Hans"), translation(EN, ZH, tgt="zho_Hans")),
-        (Untranslated(), translation(EN, EN), translation(EN, DE)),
-        (Repetition(), translation(EN, "der Zug fährt " * 12), translation(EN, DE)),
-        (
-            Constraints(),
-            translation(EN, DE, constraints=[{"all_satisfied": False, "words": ["Bahn"]}]),
-            translation(EN, DE, constraints=[{"all_satisfied": True, "words": ["Zug"]}]),
-        ),
-        (LanguageFilter(), translation(EN, EN.replace("airport", "station")), translation(EN, DE)),
-        (
-            LanguageFilter(),
-            translation(EN, "qù jīchǎng de huǒchē měi èrshí fēnzhōng yī bān", tgt="zho_Hans"),
-            translation(EN, ZH, tgt="zho_Hans"),
-        ),
-        (
-            LanguageFilter(),
-            translation(EN, "De trein naar het vliegveld vertrekt elke twintig minuten, ook op zondag."),
-            translation(EN, DE),
-        ),
-    ],
-    ids=[
-        "truncated",
-        "empty",
-        "refusal",
-        "refusal-zh",
-        "too-short",
-        "too-long",
-        "copy",
-        "repetition",
-        "constraints",
-        "langid-english-for-german",
-        "langid-pinyin",
-        "langid-dutch-sibling",
-    ],
-)
+CASES = {
+    "truncated": (
+        EmptyOrTruncated(),
+        translation(EN, DE, finish_reasons=["length"]),
+        translation(EN, DE, finish_reasons=["stop"]),
+    ),
+    "empty": (EmptyOrTruncated(), translation(EN, "   "), translation(EN, DE)),
+    "refusal": (MetaTalk(), translation(EN, "As an AI language model, I cannot translate this."), translation(EN, DE)),
+    "refusal-zh": (
+        MetaTalk(),
+        translation(EN, "作为一个人工智能，我无法翻译。", tgt="zho_Hans"),
+        translation(EN, ZH, tgt="zho_Hans"),
+    ),
+    "commentary": (
+        MetaTalk(),
+        translation(EN, f"{DE}\n\nIn this translation, I used a formal tone.", plan=["translate"]),
+        translation(EN, DE, plan=["translate"]),
+    ),
+    "too-short": (LengthRatio(), translation(EN, "Zug."), translation(EN, DE)),
+    "too-long": (LengthRatio(), translation(EN, ZH * 6, tgt="zho_Hans"), translation(EN, ZH, tgt="zho_Hans")),
+    "copy": (Untranslated(), translation(EN, EN), translation(EN, DE)),
+    "copy-with-notes": (
+        Untranslated(),
+        translation(EN, f"{EN}\n\nIch habe den Satz kaum verändert."),
+        translation(EN, DE),
+    ),
+    "repetition": (Repetition(), translation(EN, "der Zug fährt " * 12), translation(EN, DE)),
+    "constraints": (
+        Constraints(),
+        translation(EN, DE, constraints=[{"all_satisfied": False, "words": ["Bahn"]}]),
+        translation(EN, DE, constraints=[{"all_satisfied": True, "words": ["Zug"]}]),
+    ),
+    "langid-english-for-german": (
+        LanguageFilter(),
+        translation(EN, EN.replace("airport", "station")),
+        translation(EN, DE),
+    ),
+    "langid-pinyin": (
+        LanguageFilter(),
+        translation(EN, "qù jīchǎng de huǒchē měi èrshí fēnzhōng yī bān", tgt="zho_Hans"),
+        translation(EN, ZH, tgt="zho_Hans"),
+    ),
+    "langid-dutch-sibling": (
+        LanguageFilter(),
+        translation(EN, "De trein naar het vliegveld vertrekt elke twintig minuten, ook op zondag."),
+        translation(EN, DE),
+    ),
+}
+
+
+@pytest.mark.parametrize(("step", "bad", "good"), list(CASES.values()), ids=list(CASES))
 def test_filter_rejects_bad_and_keeps_good(step, bad, good):
     assert step.check(bad) is not None
     assert step.check(good) is None

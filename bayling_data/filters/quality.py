@@ -8,7 +8,7 @@ from collections import Counter
 from sacrebleu.metrics import CHRF
 
 from bayling_data.filters.base import Filter
-from bayling_data.filters.dedup import shingles
+from bayling_data.filters.dedup import normalize, shingles
 from bayling_data.languages import get
 from bayling_data.records import Record
 
@@ -42,15 +42,31 @@ META_TALK = re.compile(
 )
 
 
+# Commentary about the translation inside an answer that should be the translation alone.
+COMMENTARY = re.compile(
+    r"\b(?:this translation|the translation|the original (?:text|sentence)|translated (?:as|to|into)"
+    r"|i(?: have|'ve)? (?:made|changed|rephrased|translated|used)|in this (?:version|translation))\b"
+    r"|(?:译文|原文|我把|我将)|\b(?:diese übersetzung|der originaltext|ich habe (?:den|die|das) )",
+    re.IGNORECASE,
+)
+TRANSLATION_TURNS = frozenset({"translate", "refine", "restyle", "correct_error", "switch_target"})
+
+
 class MetaTalk(Filter):
-    """Rejects answers that refuse or talk about themselves instead of doing the task."""
+    """Rejects answers that refuse, talk about themselves, or comment where only a translation belongs."""
 
     name = "meta_talk"
 
     def check(self, record: Record) -> str | None:
-        for answer in record.turns("assistant"):
+        answers = record.turns("assistant")
+        for answer in answers:
             if META_TALK.search(answer):
                 return "refusal_or_preamble"
+        plan = record.meta.get("plan", [])
+        if len(plan) == len(answers):
+            for kind, answer in zip(plan, answers, strict=True):
+                if kind in TRANSLATION_TURNS and COMMENTARY.search(answer):
+                    return "commentary_in_translation"
         return None
 
 
@@ -72,7 +88,7 @@ class LengthRatio(Filter):
 
     name = "length_ratio"
 
-    def __init__(self, low: float = 0.25, high: float = 4.0) -> None:
+    def __init__(self, low: float = 0.25, high: float = 3.0) -> None:
         self.low, self.high = low, high
 
     def check(self, record: Record) -> str | None:
@@ -99,6 +115,8 @@ class Untranslated(Filter):
         for source, src, translation, tgt in _translation_pairs(record):
             if src == tgt:
                 continue
+            if len(source) >= 20 and normalize(source) in normalize(translation):
+                return "copy_of_source"
             score = self._chrf.sentence_score(translation, [source]).score
             record.scores["copy_chrf"] = round(score, 2)
             if score >= self.max_chrf:
