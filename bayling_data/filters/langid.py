@@ -7,6 +7,7 @@ pairs that short text cannot separate (nb/nn, hr/bs/sr, ms/id, zh variants) as o
 
 from __future__ import annotations
 
+import copy
 import functools
 import re
 from collections import Counter
@@ -58,12 +59,12 @@ class Py3LangidBackend:
     def __init__(self) -> None:
         from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
 
-        self._factory = lambda: LanguageIdentifier.from_modelpath(MODEL_DIR / MODEL_FILE, norm_probs=True)
-        self.supported = frozenset(self._factory().nb_classes)
+        self._model = LanguageIdentifier.from_modelpath(MODEL_DIR / MODEL_FILE, norm_probs=True)  # loaded once
+        self.supported = frozenset(self._model.nb_classes)
 
     @functools.lru_cache(maxsize=256)  # noqa: B019 - one backend per run
-    def _restricted(self, candidates: frozenset[str]):
-        identifier = self._factory()
+    def _restricted(self, candidates: frozenset[str]):  # noqa: ANN202
+        identifier = copy.copy(self._model)  # shares the full model; restricting rebinds only the copy's arrays
         identifier.set_languages(sorted(candidates & self.supported))
         return identifier
 

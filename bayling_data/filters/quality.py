@@ -117,11 +117,23 @@ class Untranslated(Filter):
                 continue
             if len(source) >= 20 and normalize(source) in normalize(translation):
                 return "copy_of_source"
+            if _trigram_overlap(source, translation) < 0.2:
+                record.scores["copy_chrf"] = 0.0
+                continue  # too little in common to be a copy: skip the (slower) chrF
             score = self._chrf.sentence_score(translation, [source]).score
             record.scores["copy_chrf"] = round(score, 2)
             if score >= self.max_chrf:
                 return "copy_of_source"
         return None
+
+
+def _trigram_overlap(a: str, b: str) -> float:
+    """Share of the shorter text's character trigrams found in the other (a cheap upper bound for copies)."""
+    grams_a = {a[i : i + 3] for i in range(len(a) - 2)}
+    grams_b = {b[i : i + 3] for i in range(len(b) - 2)}
+    if not grams_a or not grams_b:
+        return 1.0
+    return len(grams_a & grams_b) / min(len(grams_a), len(grams_b))
 
 
 class Repetition(Filter):

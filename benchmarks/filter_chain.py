@@ -1,0 +1,64 @@
+"""Filter-chain throughput and peak memory on synthetic two-turn records.
+
+Usage: python benchmarks/filter_chain.py [N ...]   (default: 100000)
+Prints one summary line per figure: `filter_chain n=N step=NAME records_per_s=X` and the total.
+Runs on one core (this process); records are made from the multilingual test sample with
+random edits so that dedup sees few duplicates and language ID sees real text.
+"""
+
+from __future__ import annotations
+
+import random
+import resource
+import sys
+import time
+from pathlib import Path
+
+from bayling_data.filters import FilterConfig, build_chain
+from bayling_data.records import Record
+
+SAMPLE = Path(__file__).resolve().parent.parent / "tests" / "data" / "langid_sample.tsv"
+
+
+def make_records(n: int, seed: int = 0):
+    """Yield n two-turn translation records (English source, answer in one of the sample languages)."""
+    rows = [line.split("\t") for line in SAMPLE.read_text("utf-8").splitlines() if not line.startswith("#")]
+    english = [text for code, text in rows if code == "eng_Latn"]
+    targets = [(code, text) for code, text in rows if code != "eng_Latn"]
+    rng = random.Random(seed)
+    for i in range(n):
+        code, text = rng.choice(targets)
+        words = text.split(" ")
+        rng.shuffle(words)  # a different text each time, same language
+        answer = " ".join(words) if " " in text else "".join(rng.sample(text, len(text)))
+        source = f"{rng.choice(english)} ({i})"
+        yield Record(
+            "translate",
+            "bench",
+            "eng_Latn",
+            code,
+            [
+                {"role": "user", "content": f"Translate into the target language: {source}"},
+                {"role": "assistant", "content": answer},
+            ],
+            meta={"source_text": source, "turn_langs": [None, code], "plan": ["translate"]},
+        )
+
+
+def run(n: int) -> None:
+    chain = build_chain(FilterConfig())
+    started = time.perf_counter()
+    kept = 0
+    for record in make_records(n):
+        kept += chain(record) is None
+    elapsed = time.perf_counter() - started
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    for name, seconds in chain.seconds.items():
+        print(f"filter_chain n={n} step={name} records_per_s={chain.seen / max(seconds, 1e-9):.0f}")
+    print(f"filter_chain n={n} step=total records_per_s={n / elapsed:.0f} kept={kept} peak_rss_mb={peak_mb:.0f}")
+    print(f"filter_chain n={n} rejected={dict(chain.rejected.most_common(5))}")
+
+
+if __name__ == "__main__":
+    for size in [int(a) for a in sys.argv[1:]] or [100_000]:
+        run(size)
