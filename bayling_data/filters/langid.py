@@ -63,7 +63,7 @@ class Py3LangidBackend:
         self.supported = frozenset(self._model.nb_classes)
 
     @functools.lru_cache(maxsize=256)  # noqa: B019 - one backend per run
-    def _restricted(self, candidates: frozenset[str]):  # noqa: ANN202
+    def _restricted(self, candidates: frozenset[str]):
         identifier = copy.copy(self._model)  # shares the full model; restricting rebinds only the copy's arrays
         identifier.set_languages(sorted(candidates & self.supported))
         return identifier
