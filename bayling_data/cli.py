@@ -118,6 +118,9 @@ def generate(
     langid_backend: Annotated[Optional[str], typer.Option(help="py3langid (default), langdetect or cld2.")] = None,
     shard_rows: Annotated[int, typer.Option(help="Most records per parquet shard.")] = 10_000,
     license_id: Annotated[str, typer.Option("--license", help="License written in the dataset card.")] = "other",
+    val_fraction: Annotated[float, typer.Option(help="Share of records in a validation split (by id hash).")] = 0.0,
+    push_to_hub: Annotated[Optional[str], typer.Option(help="Push the finished dataset to this Hub repo.")] = None,
+    hub_private: Annotated[bool, typer.Option("--hub-private", help="Create the Hub repo as private.")] = False,
     resume: Annotated[bool, typer.Option("--resume", help="Continue the run in --out.")] = False,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace the run in --out.")] = False,
 ) -> None:
@@ -152,6 +155,7 @@ def generate(
             max_tokens=max_tokens or 512,
             shard_rows=shard_rows,
             license=license_id,
+            val_fraction=val_fraction,
             concurrency=concurrency or 16,
             generator_options={
                 "turn_mix": turn_mix,
@@ -200,6 +204,29 @@ def generate(
         raise fail(str(error)) from None
     stats = state["stats"]
     err.print(f"[green]done:[/] {stats['kept']} records in {out} ({stats['rejected']} rejected)", highlight=False)
+    if push_to_hub:
+        _push(out, push_to_hub, token=None, private=hub_private, revision=None, include_rejected=False)
+
+
+def _push(folder: Path, repo: str, **options: object) -> None:
+    from bayling_data.export.push import PushError, files_to_push, push_folder
+
+    try:
+        total = len(files_to_push(folder, bool(options.get("include_rejected"))))
+        done = 0
+
+        def report(name: str, skipped: bool) -> None:
+            nonlocal done
+            done += 1
+            err.print(f"[{done}/{total}] {'already there' if skipped else 'uploaded'}: {name}", highlight=False)
+
+        result = push_folder(folder, repo, on_file=report, **options)  # type: ignore[arg-type]
+    except PushError as error:
+        raise fail(str(error), 1) from None
+    err.print(
+        f"[green]pushed[/] to {repo}: {len(result.uploaded)} uploaded, {len(result.skipped)} already there",
+        highlight=False,
+    )
 
 
 @app.command("filter")
@@ -288,6 +315,21 @@ def list_languages(
     for x in chosen:
         table.add_row(x.code, x.iso1, x.iso3, x.name, x.native, x.script, x.tier, x.langid or "script only")
     Console().print(table)
+
+
+@app.command()
+def push(
+    folder: Annotated[Path, typer.Argument(help="An output folder of generate or filter.")],
+    repo: Annotated[str, typer.Option(help="Dataset repo on the Hub, e.g. user/name.")],
+    private: Annotated[bool, typer.Option("--private", help="Create the repo as private.")] = False,
+    revision: Annotated[Optional[str], typer.Option(help="Branch to push to (created if missing).")] = None,
+    token: Annotated[Optional[str], typer.Option(help="Hub token (default: HF_TOKEN or the saved login).")] = None,
+    include_rejected: Annotated[
+        bool, typer.Option("--include-rejected", help="Upload the rejected split too.")
+    ] = False,
+) -> None:
+    """Push an output folder to the Hugging Face Hub, one commit per shard; re-run to resume."""
+    _push(folder, repo, token=token, private=private, revision=revision, include_rejected=include_rejected)
 
 
 @app.command()

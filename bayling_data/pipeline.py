@@ -54,6 +54,7 @@ class GenerateOptions:
     temperature: float = 0.7
     max_tokens: int = 512
     license: str = "other"
+    val_fraction: float = 0.0
     generator_options: dict[str, Any] = field(default_factory=dict)
 
     def fingerprint(self) -> dict[str, Any]:
@@ -167,12 +168,14 @@ async def run_generate(options: GenerateOptions, teacher: Teacher, chain: Filter
         await asyncio.gather(ticker, *(task for _, task in pending), return_exceptions=True)
         save()
         progress.close()
-    return _finish(folder, state, options.shard_rows, options.license)
+    return _finish(folder, state, options.shard_rows, options.license, options.val_fraction)
 
 
-def _finish(folder: OutputFolder, state: dict[str, Any], shard_rows: int, license_id: str) -> dict[str, Any]:
+def _finish(
+    folder: OutputFolder, state: dict[str, Any], shard_rows: int, license_id: str, val_fraction: float = 0.0
+) -> dict[str, Any]:
     """Shards, dataset card and run summary; then the parts go."""
-    shards = finalize(folder, state, shard_rows)
+    shards = finalize(folder, state, shard_rows, val_fraction)
     state.update(complete=True, shards=shards)
     (folder.root / "README.md").write_text(card.render(state, shards, license_id), "utf-8")
     summary = {k: state.get(k) for k in ("config", "stats", "usage", "shards", "prompt_hashes")}
@@ -225,6 +228,7 @@ class FilterOptions:
     shard_rows: int = 10_000
     overwrite: bool = False
     license: str = "other"
+    val_fraction: float = 0.0
 
 
 def iter_input_records(options: FilterOptions, skips: SkipCounter) -> Iterator[Record]:
@@ -283,4 +287,4 @@ def run_filter(options: FilterOptions, chain: FilterChain) -> dict[str, Any]:
         raise InputError(f"no records found in {', '.join(map(str, options.inputs))}")
     stats.skipped_lines = skips.skipped
     writer.flush({"stats": stats.to_dict()})
-    return _finish(folder, state, options.shard_rows, options.license)
+    return _finish(folder, state, options.shard_rows, options.license, options.val_fraction)

@@ -46,9 +46,9 @@ def _language_codes(stats: dict[str, Any]) -> list[str]:
 
 def header(stats: dict[str, Any], shards: dict[str, list[str]], license_id: str) -> dict[str, Any]:
     """The YAML metadata the Hub reads."""
-    configs: list[dict[str, Any]] = [
-        {"config_name": "default", "data_files": [{"split": "train", "path": "data/train-*"}]}
-    ]
+    data_files = [{"split": split, "path": f"data/{split}-*"} for split in ("train", "validation") if shards.get(split)]
+    configs: list[dict[str, Any]] = [{"config_name": "default", "data_files": data_files}]
+
     if shards.get("rejected"):
         configs.append({"config_name": "rejected", "data_files": [{"split": "train", "path": "rejected/rejected-*"}]})
     return {

@@ -12,17 +12,17 @@ import json
 import math
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+import xxhash
 
 from bayling_data.records import REJECTED_SCHEMA, SCHEMA, Record, rows_to_table
 
 STATE_DIR = ".bayling"
-SPLITS = {"train": ("data", SCHEMA), "rejected": ("rejected", REJECTED_SCHEMA)}
 
 
 class OutputExistsError(FileExistsError):
@@ -134,31 +134,45 @@ class PartWriter:
         self.folder.save_state(self.state)
 
 
-def finalize(folder: OutputFolder, state: dict[str, Any], shard_rows: int) -> dict[str, list[str]]:
-    """Rewrite the parts as Hub-layout shards of at most `shard_rows` rows; returns the shard paths."""
+def is_validation(record_id: str, fraction: float) -> bool:
+    """Stable split choice: the same id always lands in the same split."""
+    return fraction > 0 and xxhash.xxh3_64_intdigest(record_id.encode()) / 2**64 < fraction
+
+
+def finalize(
+    folder: OutputFolder, state: dict[str, Any], shard_rows: int, val_fraction: float = 0.0
+) -> dict[str, list[str]]:
+    """Rewrite the parts as Hub-layout shards of at most `shard_rows` rows; returns the shard paths per split."""
+    for subdir in ("data", "rejected"):
+        if (folder.root / subdir).exists():
+            shutil.rmtree(folder.root / subdir)  # a finalize interrupted before: start it again
+    kept_parts = [folder.parts_dir / name for name in state["parts"].get("train", [])]
+    rejected_parts = [folder.parts_dir / name for name in state["parts"].get("rejected", [])]
+    plan = [("train", "data", SCHEMA, kept_parts, lambda i: not is_validation(i, val_fraction))]
+    if val_fraction > 0:
+        plan.append(("validation", "data", SCHEMA, kept_parts, lambda i: is_validation(i, val_fraction)))
+    plan.append(("rejected", "rejected", REJECTED_SCHEMA, rejected_parts, lambda i: True))
     written: dict[str, list[str]] = {}
-    for split, (subdir, schema) in SPLITS.items():
-        target = folder.root / subdir
-        if target.exists():
-            shutil.rmtree(target)  # a finalize interrupted before: start it again
-        parts = [folder.parts_dir / name for name in state["parts"].get(split, [])]
-        total = sum(pq.ParquetFile(p).metadata.num_rows for p in parts)
+    for split, subdir, schema, parts, keep in plan:
+        total = sum(sum(keep(i) for i in pq.read_table(p, columns=["id"])["id"].to_pylist()) for p in parts)
         if total == 0 and split != "train":
             continue
-        target.mkdir(parents=True)
+        (folder.root / subdir).mkdir(exist_ok=True)
         count = max(1, math.ceil(total / shard_rows))
         names = [f"{subdir}/{split}-{k:05d}-of-{count:05d}.parquet" for k in range(count)]
-        _reshard(parts, [folder.root / n for n in names], schema, shard_rows)
+        _reshard(_batches(parts, keep, shard_rows), [folder.root / n for n in names], schema, shard_rows)
         written[split] = names
     return written
 
 
-def _reshard(parts: list[Path], shards: list[Path], schema: pa.Schema, shard_rows: int) -> None:
-    def batches() -> Iterator[pa.RecordBatch]:
-        for part in parts:
-            yield from pq.ParquetFile(part).iter_batches(batch_size=min(shard_rows, 8192))
+def _batches(parts: list[Path], keep: Callable[[str], bool], shard_rows: int) -> Iterator[pa.RecordBatch]:
+    for part in parts:
+        for batch in pq.ParquetFile(part).iter_batches(batch_size=min(shard_rows, 8192)):
+            mask = pa.array([keep(i) for i in batch.column("id").to_pylist()], type=pa.bool_())
+            yield batch.filter(mask)
 
-    stream = batches()
+
+def _reshard(stream: Iterator[pa.RecordBatch], shards: list[Path], schema: pa.Schema, shard_rows: int) -> None:
     pending: list[pa.RecordBatch] = []
     for shard in shards:
         tmp = shard.with_name(f".{shard.name}.tmp")
@@ -171,6 +185,7 @@ def _reshard(parts: list[Path], shards: list[Path], schema: pa.Schema, shard_row
                 if batch.num_rows > room:
                     pending.append(batch.slice(room))
                     batch = batch.slice(0, room)
-                writer.write_batch(batch)
+                if batch.num_rows:
+                    writer.write_batch(batch)
                 room -= batch.num_rows
         os.replace(tmp, shard)
