@@ -104,3 +104,65 @@ def test_bad_api_key(cli_env, tmp_path):
     assert done.returncode != 0
     assert "refused the API key" in done.stderr
     assert secret not in done.stderr + done.stdout
+
+
+def test_seed_texts_from_source_files(mock_teacher, cli_env, tmp_path):
+    """--source as txt and as a saved HF dataset: seeds are used, their language detected, origins kept."""
+    import datasets
+    from test_filters import sample
+
+    texts = [(code, text) for code, text in sample() if code in ("eng_Latn", "deu_Latn")]
+    txt = tmp_path / "seeds.txt"
+    txt.write_text("\n".join(text for _, text in texts) + "\n")
+    saved = tmp_path / "seeds_ds"
+    datasets.Dataset.from_dict({"sentence": [t for _, t in texts]}).save_to_disk(str(saved))
+    language = dict((text, code) for code, text in texts)
+    for source, extra in ((txt, []), (saved, ["--source-column", "sentence"])):
+        out = tmp_path / f"out-{source.name}"
+        done = run_cli(
+            [
+                "generate",
+                "--langs",
+                "en,de",
+                "--n",
+                "8",
+                "--base-url",
+                mock_teacher.url,
+                "--out",
+                str(out),
+                "--source",
+                str(source),
+                *extra,
+            ],
+            cli_env,
+        )
+        assert done.returncode == 0, done.stderr
+        rows = load_output(out, tmp_path)
+        for row in rows:
+            meta = json.loads(row["meta"])
+            assert meta["source_text"] in language
+            assert language[meta["source_text"]] == row["src_lang"]  # detected per seed
+            assert str(source) in meta["seed"]["origin"]
+
+
+def test_missing_source_column_is_reported_with_its_location(mock_teacher, cli_env, tmp_path):
+    source = tmp_path / "seeds.jsonl"
+    source.write_text('{"sentence": "Hello there, how are you today?"}\n')
+    done = run_cli(
+        [
+            "generate",
+            "--langs",
+            "en,de",
+            "--n",
+            "2",
+            "--base-url",
+            mock_teacher.url,
+            "--out",
+            str(tmp_path / "o"),
+            "--source",
+            str(source),
+        ],
+        cli_env,
+    )
+    assert done.returncode == 2
+    assert f"{source}:1" in done.stderr and "--source-column" in done.stderr

@@ -65,7 +65,7 @@ def dialogues(tmp_path_factory):
 
     folder = tmp_path_factory.mktemp("it")
     with MockServer() as server:
-        return generate(server.url, folder / "out", 600, folder / "cache.sqlite")
+        return generate(server.url, folder / "out", 1000, folder / "cache.sqlite")
 
 
 def _template_pattern(text: str) -> re.Pattern[str]:
@@ -74,7 +74,7 @@ def _template_pattern(text: str) -> re.Pattern[str]:
 
 
 def test_exactly_n_records_with_alternating_roles(dialogues):
-    assert len(dialogues) == 600
+    assert len(dialogues) == 1000
     for row in dialogues:
         roles = [m["role"] for m in row["messages"]]
         assert roles[0] == "user" and roles[-1] == "assistant"

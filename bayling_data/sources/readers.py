@@ -54,7 +54,12 @@ def _parquet_rows(path: Path) -> Iterator[tuple[dict[str, Any], str]]:
 
 def _files(path: Path) -> list[Path]:
     if path.is_dir():
-        found = sorted(p for p in path.rglob("*") if p.is_file() and _kind(p) in ("jsonl", "parquet", "arrow"))
+        found = sorted(  # a saved HF dataset's dataset_info.json / state.json are not records
+            p
+            for p in path.rglob("*")
+            if p.is_file() and not p.name.endswith(".json") and _kind(p) in ("jsonl", "parquet", "arrow")
+        )
+
         found = [p for p in found if not any(part.startswith(".") for part in p.relative_to(path).parts)]
         if not found:
             raise InputError(f"{path}: no .jsonl, .jsonl.gz, .parquet or .arrow files found in this folder")
