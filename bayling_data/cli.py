@@ -20,7 +20,7 @@ from bayling_data.teacher.accounting import Budget
 from bayling_data.teacher.errors import TeacherError
 from bayling_data.teacher.local import LocalOptions, LocalServer, terminate_on_sigterm
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__, pretty_exceptions_enable=False)
 teacher_app = typer.Typer(no_args_is_help=True, help="Run a teacher server (local model, or a mock for dry runs).")
 app.add_typer(teacher_app, name="teacher")
 err = Console(stderr=True)
@@ -73,6 +73,16 @@ def generate(
     min_turns: Annotated[int, typer.Option(help="Fewest user/assistant turn pairs per dialogue.")] = 1,
     max_turns: Annotated[int, typer.Option(help="Most user/assistant turn pairs per dialogue.")] = 5,
     instruction_langs: Annotated[Optional[str], typer.Option(help="Languages the user side may be written in.")] = None,
+    hubs: Annotated[str, typer.Option(help="crosslingual: hub languages the seeds start from.")] = "en,zh",
+    crosslingual_mix: Annotated[
+        Optional[str], typer.Option(help="crosslingual: kind weights, e.g. native=2,cross=1,translate=1.")
+    ] = None,
+    lang_sampling: Annotated[
+        str, typer.Option(help="crosslingual/pivot: spread --n over languages 'uniform' or by 'temperature'.")
+    ] = "uniform",
+    lang_temperature: Annotated[float, typer.Option(help="Temperature T of p ~ (tier size)^T.")] = 0.3,
+    pivot_lang: Annotated[str, typer.Option(help="pivot: the language answered first.")] = "en",
+    pivot_format: Annotated[str, typer.Option(help="pivot: 'plug' (pivot then target) or 'target' only.")] = "plug",
     source: Annotated[
         Optional[Path], typer.Option(help="Seed texts: .txt, .jsonl, .parquet or a saved dataset.")
     ] = None,
@@ -136,7 +146,7 @@ def generate(
         raise fail(f"--teacher must be auto, local or remote, got {teacher!r}")
     try:
         lang_list = languages.parse_langs(langs)
-        if len(lang_list) < 2 and not directions:
+        if generator == "interactive_translation" and len(lang_list) < 2 and not directions:
             raise UnknownLanguageError("--langs needs at least two languages to translate between")
         options = GenerateOptions(
             langs=lang_list,
@@ -162,6 +172,12 @@ def generate(
                 "min_turns": min_turns,
                 "max_turns": max_turns,
                 "instruction_langs": instruction_langs.split(",") if instruction_langs else None,
+                "hubs": hubs.split(","),
+                "crosslingual_mix": crosslingual_mix,
+                "lang_sampling": lang_sampling,
+                "lang_temperature": lang_temperature,
+                "pivot_lang": pivot_lang,
+                "pivot_format": pivot_format,
             },
         )
         chain = build_chain(_filter_config(filters_config, skip_filter, langid_backend))

@@ -145,15 +145,12 @@ class LanguageFilter(Filter):
 
     def check(self, record: Record) -> str | None:
         declared = expected_turn_langs(record)
+        checked = _checked_texts(record, declared)
         record_langs = {code for code in (*declared, record.src_lang, record.tgt_lang) if code}
+        record_langs |= {code for _, code, _ in checked}
         lowest = 1.0
-        for position, (message, code) in enumerate(zip(record.messages, declared, strict=False)):
-            if not code:
-                continue
+        for position, code, text in checked:
             lang = languages.get(code)
-            text = message["content"]
-            if message["role"] == "user":
-                text = QUOTED.sub(" ", text)
             share = script_share(text, lang.script)
             if share is not None and share < self.min_script_share:
                 return f"wrong_script:{code}"
@@ -193,6 +190,24 @@ class LanguageFilter(Filter):
         except languages.UnknownLanguageError:
             return False
         return languages.same_group(lang.code, other.code)
+
+
+def _checked_texts(record: Record, declared: list[str | None]) -> list[tuple[int, str, str]]:
+    """(message index, language, text) for every part of a message that declares a language.
+
+    A message made of parts in different languages (a PLUG answer) lists them in `meta.segments`
+    as [start, end, language] character spans; quoted words in user turns are left out.
+    """
+    segments = record.meta.get("segments") or []
+    checked = []
+    for position, message in enumerate(record.messages):
+        spans = segments[position] if position < len(segments) else None
+        if spans:
+            checked += [(position, code, message["content"][start:end]) for start, end, code in spans]
+        elif position < len(declared) and declared[position]:
+            text = message["content"]
+            checked.append((position, declared[position], QUOTED.sub(" ", text) if message["role"] == "user" else text))
+    return checked
 
 
 def expected_turn_langs(record: Record) -> list[str | None]:

@@ -79,11 +79,56 @@ TASK = re.compile(r"Task: ([\w ]+)")
 DELIMITED = re.compile(r"<<<\n?(.*?)\n?>>>", re.S)
 
 
+# Letters per script, for pseudo-words in languages without a vocabulary above.
+ALPHABETS = {
+    "Latn": "aeioubcdfghklmnprstvyz",
+    "Cyrl": "аеиоубвгдклмнпрстяё",
+    "Arab": "ابتثجحخدذرزسشصطعفقكلمنهوي",
+    "Deva": "कखगचजटडतदनपबमयरलवसह",
+    "Beng": "কখগচজটডতদনপবমযরলসহ",
+    "Ethi": "ሀለመሰረሸቀበተነአከወዘየደገጠ",
+    "Grek": "αβγδεζηθικλμνξοπρστυφχψω",
+    "Hebr": "אבגדהוזחטיכלמנסעפצקרשת",
+    "Thai": "กขคงจฉชซดตถทนบปผพฟมยรลวสหอ",
+    "Hang": "가나다라마바사아자차카타파하",
+    "Geor": "აბგდევზთიკლმნოპრსტუფქ",
+    "Armn": "աբգդեզէըթժիլխծկհձղ",
+    "Taml": "கஙசஞடணதநபமயரலவழளறன",
+    "Telu": "కఖగఘచఛజఝటఠడఢణతథదధనపఫబభమ",
+    "Knda": "ಕಖಗಘಚಛಜಝಟಠಡಢಣತಥದಧನಪಫಬಭಮ",
+    "Mlym": "കഖഗഘചഛജഝടഠഡഢണതഥദധനപഫബഭമ",
+    "Gujr": "કખગઘચછજઝટઠડઢણતથદધનપફબભમ",
+    "Guru": "ਕਖਗਘਚਛਜਝਟਠਡਢਣਤਥਦਧਨਪਫਬਭਮ",
+    "Orya": "କଖଗଘଚଛଜଝଟଠଡଢଣତଥଦଧନପଫବଭମ",
+    "Sinh": "කඛගඝචඡජඣටඨඩඪණතථදධනපඵබභම",
+    "Khmr": "កខគឃងចឆជឈញដឋឌឍណតថទធន",
+    "Laoo": "ກຂຄງຈຊຍດຕຖທນບປຜຝພຟມຢຣລວສຫອຮ",
+    "Mymr": "ကခဂဃငစဆဇဈညဋဌဍဎဏတထဒဓနပဖဗဘမ",
+    "Tibt": "ཀཁགངཅཆཇཉཏཐདནཔཕབམཙཚཛཝཞཟའཡརལཤསཧཨ",
+}
+
+
+def _script_words(lang: str, rng: random.Random, count: int) -> list[str] | None:
+    from bayling_data.languages import UnknownLanguageError, get
+
+    try:
+        letters = ALPHABETS.get(get(lang).script)
+    except UnknownLanguageError:
+        return None
+    if letters is None:
+        return None
+    return ["".join(rng.choice(letters) for _ in range(rng.randint(2, 7))) for _ in range(count)]
+
+
 def pseudo_text(lang: str, rng: random.Random, words: int | None = None) -> str:
-    """A sentence-like string of common words of `lang` (CJK without spaces)."""
-    vocab = VOCABULARY.get(lang, VOCABULARY[FALLBACK])
+    """A sentence-like string of common words of `lang` (CJK without spaces; other languages:
+    pseudo-words in the language's script)."""
     count = words or rng.randint(8, 16)
+    if lang not in VOCABULARY and (made := _script_words(lang, rng, count)) is not None:
+        return " ".join(made) + "."
+    vocab = VOCABULARY.get(lang, VOCABULARY[FALLBACK])
     picked = [rng.choice(vocab) for _ in range(count)]
+
     if lang.startswith(("zho", "jpn", "yue")):
         return "".join(picked) + "。"
     sentence = " ".join(picked)

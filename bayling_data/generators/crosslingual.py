@@ -1,0 +1,137 @@
+"""BayLing 2-style cross-lingual instructions: hub-language (zh/en) seeds carried into 100+ languages."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from bayling_data.generators.base import GenerationContext, Rejection, SeedItem, TeacherTurns
+from bayling_data.generators.multilingual import answer, teacher_instruction, translate
+from bayling_data.generators.spread import LanguageSpread
+from bayling_data.languages import Language, get
+from bayling_data.records import Record
+from bayling_data.resources import prompt_hash, templates
+from bayling_data.teacher import TeacherRequestFailed
+
+NAME = "crosslingual"
+KINDS = ("native", "cross", "translate")
+PROMPTS = ("seed_instruction", "translate_text", "answer_system")
+
+
+def parse_mix(spec: str | None) -> dict[str, float]:
+    """`native=2,cross=1,translate=1` -> weights."""
+    if not spec:
+        return {"native": 2.0, "cross": 1.0, "translate": 1.0}
+    mix = dict.fromkeys(KINDS, 0.0)
+    for part in spec.split(","):
+        name, _, weight = part.partition("=")
+        if name.strip() not in KINDS:
+            raise ValueError(f"--crosslingual-mix: unknown kind {name!r}; choose from {', '.join(KINDS)}")
+        mix[name.strip()] = float(weight or 1)
+    return mix
+
+
+def answer_in(instruction_lang: Language, answer_lang: Language) -> str:
+    """'Please answer in {language}.' in the instruction's language (English where none is written)."""
+    phrasings = templates(NAME)["answer_in"]
+    names = phrasings.get("language_names", {}).get(instruction_lang.code, {})
+    template = phrasings.get(instruction_lang.code, phrasings["eng_Latn"])
+    name = names.get(answer_lang.code) or (answer_lang.native if answer_lang == instruction_lang else answer_lang.name)
+    return template.format(language=name)
+
+
+class Crosslingual:
+    """Generator `crosslingual`: instructions and answers in language X, cross pairs X->Y, hub<->X translation."""
+
+    name = NAME
+
+    def __init__(self, context: GenerationContext) -> None:
+        self.context = context
+        options = context.options
+        self.hubs = [get(code) for code in (options.get("hubs") or ["en", "zh"])]
+        self.mix = parse_mix(options.get("crosslingual_mix"))
+        self.spread = LanguageSpread(
+            context.languages, options.get("lang_sampling") or "uniform", float(options.get("lang_temperature") or 0.3)
+        )
+        self.prompt_hashes = {name: prompt_hash(name) for name in PROMPTS}
+
+    async def generate(self, index: int, seed: SeedItem, rng: random.Random) -> Record | Rejection:
+        """One cross-lingual record."""
+        target = self.spread.pick(index, rng)
+        kind = rng.choices(list(self.mix), weights=list(self.mix.values()), k=1)[0]
+        hub = self.hubs[index // len(self.context.languages) % len(self.hubs)]
+        turns = TeacherTurns(self.context, rng)
+        meta: dict[str, Any] = {"kind": kind, "hub": hub.code, "seed": {"origin": seed.origin}}
+        try:
+            if seed.text is not None:
+                hub_text = seed.text
+                hub = get(seed.lang) if seed.lang else hub
+            else:
+                hub_text, asked = await teacher_instruction(turns, hub, rng)
+                meta["seed"].update(asked)
+            if not hub_text:
+                return Rejection("empty_seed")
+            if kind == "translate":
+                record = await self._translation(hub, target, hub_text, turns, rng, meta)
+            else:
+                answer_lang = target if kind == "native" else self._other(target, rng)
+                record = await self._instruction(hub, target, answer_lang, hub_text, turns, meta)
+        except TeacherRequestFailed as failure:
+            return Rejection(f"teacher_failed:{failure.reason}")
+        record.meta.update(
+            teacher_model=self.context.teacher.model, prompt_hashes=self.prompt_hashes, usage=turns.usage(), index=index
+        )
+        return record
+
+    def _other(self, target: Language, rng: random.Random) -> Language:
+        choices = [lang for lang in (*self.hubs, *self.context.languages) if lang != target]
+        return rng.choice(choices) if choices else target
+
+    async def _instruction(
+        self,
+        hub: Language,
+        lang: Language,
+        answer_lang: Language,
+        hub_text: str,
+        turns: TeacherTurns,
+        meta: dict[str, Any],
+    ) -> Record:
+        instruction = hub_text if lang == hub else await translate(turns, hub_text, lang)
+        user = instruction if answer_lang == lang else f"{instruction}\n\n{answer_in(lang, answer_lang)}"
+        reply, finish = await answer(turns, user, answer_lang)
+        meta.update(
+            hub_text=hub_text, turn_langs=[lang.code, answer_lang.code], finish_reasons=[finish], plan=[meta["kind"]]
+        )
+        messages = [{"role": "user", "content": user}, {"role": "assistant", "content": reply}]
+        return Record("crosslingual", NAME, lang.code, answer_lang.code, messages, meta=meta)
+
+    async def _translation(
+        self,
+        hub: Language,
+        other: Language,
+        hub_text: str,
+        turns: TeacherTurns,
+        rng: random.Random,
+        meta: dict[str, Any],
+    ) -> Record:
+        if other == hub:
+            other = self._other(hub, rng)
+        to_hub = rng.random() < 0.5  # both directions between the hub and the other language
+        text = hub_text if not to_hub else await translate(turns, hub_text, other)
+        src, tgt = (other, hub) if to_hub else (hub, other)
+        phrasings = templates(NAME)["translate"][hub.code if hub.code in ("eng_Latn", "zho_Hans") else "eng_Latn"]
+        template_id = rng.choice(sorted(phrasings))
+        instr_lang = get(hub.code if hub.code in ("eng_Latn", "zho_Hans") else "eng_Latn")
+        user = phrasings[template_id].format(tgt=tgt.name_in(instr_lang.code), text=text)
+        reply, finish = await answer(turns, user, tgt)
+        meta.update(
+            hub_text=hub_text,
+            source_text=text,
+            templates=[template_id],
+            instruction_lang=instr_lang.code,
+            turn_langs=[None, tgt.code],
+            finish_reasons=[finish],
+            plan=["translate"],
+        )
+        messages = [{"role": "user", "content": user}, {"role": "assistant", "content": reply}]
+        return Record("translate", NAME, src.code, tgt.code, messages, meta=meta)

@@ -1,0 +1,92 @@
+"""PLUG: answer in a pivot language (English) first, then in the target language."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from bayling_data.generators.base import GenerationContext, Rejection, SeedItem, TeacherTurns
+from bayling_data.generators.multilingual import answer, teacher_instruction, translate
+from bayling_data.generators.spread import LanguageSpread
+from bayling_data.languages import Language, get
+from bayling_data.records import Record
+from bayling_data.resources import prompt_hash, templates
+from bayling_data.teacher import TeacherRequestFailed
+
+NAME = "pivot"
+PROMPTS = ("seed_instruction", "translate_text", "answer_system")
+FORMATS = ("plug", "target")
+
+
+def label(lang: Language) -> str:
+    """The PLUG heading before the answer in `lang`, written in `lang`."""
+    return templates(NAME)["labels"].get(lang.code) or f"Answer ({lang.name}):"
+
+
+class Pivot:
+    """Generator `pivot`: an instruction in X, answered in the pivot language and then in X."""
+
+    name = NAME
+
+    def __init__(self, context: GenerationContext) -> None:
+        self.context = context
+        options = context.options
+        self.pivot = get(options.get("pivot_lang") or "en")
+        self.format = options.get("pivot_format") or "plug"
+        if self.format not in FORMATS:
+            raise ValueError(f"--pivot-format must be one of {', '.join(FORMATS)}")
+        targets = [lang for lang in context.languages if lang != self.pivot]
+        self.spread = LanguageSpread(
+            targets or context.languages,
+            options.get("lang_sampling") or "uniform",
+            float(options.get("lang_temperature") or 0.3),
+        )
+        self.prompt_hashes = {name: prompt_hash(name) for name in PROMPTS}
+
+    async def generate(self, index: int, seed: SeedItem, rng: random.Random) -> Record | Rejection:
+        """One PLUG record."""
+        target = self.spread.pick(index, rng)
+        turns = TeacherTurns(self.context, rng)
+        meta: dict[str, Any] = {"seed": {"origin": seed.origin}, "pivot_lang": self.pivot.code, "format": self.format}
+        try:
+            if seed.text is not None:
+                hub_text, hub = seed.text, get(seed.lang) if seed.lang else self.pivot
+            else:
+                hub_text, asked = await teacher_instruction(turns, self.pivot, rng)
+                hub, meta["seed"] = self.pivot, {**meta["seed"], **asked}
+            if not hub_text:
+                return Rejection("empty_seed")
+            instruction = hub_text if hub == target else await translate(turns, hub_text, target)
+            pivot_answer, finish_pivot = await answer(turns, instruction, self.pivot)
+            target_answer, finish_target = await answer(
+                turns, instruction, target, pivot_answer=pivot_answer, pivot_lang=self.pivot
+            )
+        except TeacherRequestFailed as failure:
+            return Rejection(f"teacher_failed:{failure.reason}")
+        if self.format == "plug":
+            head_pivot, head_target = label(self.pivot), label(target)
+            content = f"{head_pivot}\n{pivot_answer}\n\n{head_target}\n{target_answer}"
+            start = len(head_pivot) + 1
+            second = len(head_pivot) + 1 + len(pivot_answer) + 2 + len(head_target) + 1
+            segments = [
+                None,
+                [[start, start + len(pivot_answer), self.pivot.code], [second, len(content), target.code]],
+            ]
+            turn_langs: list[str | None] = [target.code, None]
+        else:
+            content, segments, turn_langs = target_answer, None, [target.code, target.code]
+        meta.update(
+            hub_text=hub_text,
+            pivot_answer=pivot_answer,
+            turn_langs=turn_langs,
+            finish_reasons=[finish_pivot, finish_target],
+            plan=[self.format],
+            teacher_model=self.context.teacher.model,
+            prompt_hashes=self.prompt_hashes,
+            usage=turns.usage(),
+            index=index,
+        )
+        if segments:
+            meta["segments"] = segments
+        messages = [{"role": "user", "content": instruction}, {"role": "assistant", "content": content}]
+        return Record("pivot", NAME, self.pivot.code, target.code, messages, meta=meta)
