@@ -10,7 +10,15 @@ import pytest
 from bayling_data.filters import FilterConfig, build_chain
 from bayling_data.filters.dedup import ExactDedup, NearDedup
 from bayling_data.filters.langid import LanguageFilter
-from bayling_data.filters.quality import Constraints, EmptyOrTruncated, LengthRatio, MetaTalk, Repetition, Untranslated
+from bayling_data.filters.quality import (
+    Constraints,
+    Echo,
+    EmptyOrTruncated,
+    LengthRatio,
+    MetaTalk,
+    Repetition,
+    Untranslated,
+)
 from bayling_data.filters.script import script_share
 from bayling_data.records import Record
 
@@ -72,6 +80,8 @@ CASES = {
         translation(EN, DE),
     ),
     "repetition": (Repetition(), translation(EN, "der Zug fährt " * 12), translation(EN, DE)),
+    "echo": (Echo(), translation(EN, f"Translate: {EN}\n{DE}"), translation(EN, DE)),
+    "seed-in-wrong-language": (LanguageFilter(), translation(DE, DE.replace("Zug", "Bus")), translation(EN, DE)),
     "constraints": (
         Constraints(),
         translation(EN, DE, constraints=[{"all_satisfied": False, "words": ["Bahn"]}]),
@@ -159,7 +169,7 @@ def test_langid_accuracy_by_language_and_length(backend):
         size = "short" if len(text) < 60 else "long"
         accepted[(code, size)].append(step.check(translation(EN, text, tgt=code)) is None)
         wrong = "eng_Latn" if code != "eng_Latn" else "deu_Latn"
-        caught += step.check(translation(DE if wrong == "eng_Latn" else EN, text, tgt=wrong)) is not None
+        caught += step.check(translation(EN, text, tgt=wrong)) is not None
     overall = sum(sum(v) for v in accepted.values()) / len(rows)
     report = {f"{c}/{s}": f"{sum(v)}/{len(v)}" for (c, s), v in sorted(accepted.items())}
     print(backend, f"accepted {overall:.0%}", f"wrong caught {caught}/{len(rows)}", report)

@@ -18,6 +18,7 @@ from bayling_data.filters.dedup import ExactDedup, NearDedup
 from bayling_data.filters.langid import LanguageFilter
 from bayling_data.filters.quality import (
     Constraints,
+    Echo,
     EmptyOrTruncated,
     LengthRatio,
     MetaTalk,
@@ -31,6 +32,7 @@ STEPS = (
     "length_ratio",
     "repetition",
     "untranslated",
+    "echo",
     "constraints",
     "langid",
     "exact_dedup",
@@ -78,6 +80,7 @@ def build_chain(config: FilterConfig) -> FilterChain:
         "meta_talk": MetaTalk,
         "length_ratio": LengthRatio,
         "repetition": Repetition,
+        "echo": Echo,
         "untranslated": lambda: Untranslated(config.max_copy_chrf),
         "constraints": Constraints,
         "langid": lambda: LanguageFilter(config.langid_backend, config.langid_min_probability, config.min_script_share),

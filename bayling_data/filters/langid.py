@@ -200,6 +200,9 @@ def _checked_texts(record: Record, declared: list[str | None]) -> list[tuple[int
     """
     segments = record.meta.get("segments") or []
     checked = []
+    source = record.meta.get("source_text")
+    if isinstance(source, str) and record.src_lang:
+        checked.append((-1, record.src_lang, source))  # the seed a translation starts from (index -1)
     for position, message in enumerate(record.messages):
         spans = segments[position] if position < len(segments) else None
         if spans:

@@ -45,7 +45,8 @@ META_TALK = re.compile(
 # Commentary about the translation inside an answer that should be the translation alone.
 COMMENTARY = re.compile(
     r"\b(?:this translation|the translation|the original (?:text|sentence)|translated (?:as|to|into)"
-    r"|i(?: have|'ve)? (?:made|changed|rephrased|translated|used)|in this (?:version|translation))\b"
+    r"|i(?: have|'ve)? (?:made|changed|rephrased|translated|used)|in this (?:version|translation)"
+    r"|your translation|(?:corrected|revised|improved|updated|shortened) (?:translation|version))\b"
     r"|(?:译文|原文|我把|我将)|\b(?:diese übersetzung|der originaltext|ich habe (?:den|die|das) )",
     re.IGNORECASE,
 )
@@ -155,6 +156,28 @@ class Repetition(Filter):
             worst = max(worst, repeated)
         record.scores["repetition"] = round(worst, 3)
         return "repeated_ngrams" if worst > self.max_repeated else None
+
+
+class Echo(Filter):
+    """Rejects an answer that repeats a line of the request it answers (the prompt echoed back)."""
+
+    name = "echo"
+
+    def __init__(self, min_chars: int = 12) -> None:
+        self.min_chars = min_chars
+
+    def check(self, record: Record) -> str | None:
+        request = ""
+        for message in record.messages:
+            if message["role"] == "user":
+                request = message["content"]
+            elif message["role"] == "assistant" and request:
+                answer = normalize(message["content"])
+                for line in request.splitlines():
+                    line = normalize(line)
+                    if len(line) >= self.min_chars and line in answer:
+                        return "repeats_request"
+        return None
 
 
 class Constraints(Filter):
