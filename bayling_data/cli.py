@@ -104,11 +104,16 @@ def generate(
     temperature: Annotated[
         Optional[float], typer.Option(help="Teacher sampling temperature (default 0.7; 0.3 local).")
     ] = None,
-    max_tokens: Annotated[
+    answer_tokens: Annotated[
         Optional[int], typer.Option(help="Most tokens per teacher answer (default 512; 256 local).")
     ] = None,
     max_cost: Annotated[Optional[float], typer.Option(help="Stop cleanly when this many USD are spent.")] = None,
     max_requests: Annotated[Optional[int], typer.Option(help="Stop cleanly after this many teacher requests.")] = None,
+    max_tokens: Annotated[Optional[int], typer.Option(help="Stop cleanly after this many tokens in+out.")] = None,
+    rpm: Annotated[Optional[int], typer.Option(help="Most teacher requests per minute.")] = None,
+    tpm: Annotated[
+        Optional[int], typer.Option(help="Most teacher tokens per minute (estimated before sending).")
+    ] = None,
     price_in: Annotated[
         Optional[float], typer.Option(help="USD per million input tokens (overrides the table).")
     ] = None,
@@ -162,7 +167,7 @@ def generate(
             resume=resume,
             overwrite=overwrite,
             temperature=0.7 if temperature is None else temperature,
-            max_tokens=max_tokens or 512,
+            max_tokens=answer_tokens or 512,
             shard_rows=shard_rows,
             license=license_id,
             val_fraction=val_fraction,
@@ -196,7 +201,9 @@ def generate(
         use_cache=not no_cache,
         price_in=price_in,
         price_out=price_out,
-        budget=Budget(max_cost=max_cost, max_requests=max_requests),
+        budget=Budget(max_cost=max_cost, max_requests=max_requests, max_tokens=max_tokens),
+        rpm=rpm,
+        tpm=tpm,
         local=LocalOptions(model_path=model_path, n_ctx=ctx_size, threads=threads),
     )
 
@@ -204,7 +211,7 @@ def generate(
         async with open_teacher(teacher_options) as chosen:
             options.concurrency = chosen.concurrency
             if chosen.teacher_id.startswith("local:"):  # a small local model rambles: keep it short and cool
-                options.max_tokens = max_tokens or 256
+                options.max_tokens = answer_tokens or 256
                 options.temperature = 0.3 if temperature is None else temperature
             err.print(f"teacher: {chosen.model} at {chosen.base_url}", highlight=False)
             return await run_generate(options, chosen, chain)

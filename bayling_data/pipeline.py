@@ -163,8 +163,7 @@ async def run_generate(options: GenerateOptions, teacher: Teacher, chain: Filter
                 last_flush = time.monotonic()
     finally:
         ticker.cancel()
-        for _, task in pending:
-            task.cancel()
+        teacher.stop_new_requests()  # in-flight answers still arrive and are cached for a later --resume
         await asyncio.gather(ticker, *(task for _, task in pending), return_exceptions=True)
         save()
         progress.close()

@@ -14,6 +14,7 @@ from bayling_data.teacher import Teacher
 from bayling_data.teacher.accounting import Budget, Usage
 from bayling_data.teacher.cache import RequestCache
 from bayling_data.teacher.errors import TeacherError
+from bayling_data.teacher.limits import RateLimiter
 from bayling_data.teacher.local import LocalOptions, LocalServer
 
 OPENAI_URL = "https://api.openai.com/v1"
@@ -36,6 +37,8 @@ class TeacherOptions:
     price_in: float | None = None
     price_out: float | None = None
     budget: Budget | None = None
+    rpm: int | None = None
+    tpm: int | None = None
     local: LocalOptions | None = None
 
     def resolved(self) -> TeacherOptions:
@@ -107,6 +110,7 @@ async def open_teacher(options: TeacherOptions) -> AsyncIterator[Teacher]:
             concurrency=concurrency,
             timeout=options.timeout,
             max_attempts=options.max_attempts,
+            limiter=RateLimiter(options.rpm, options.tpm),
         )
         try:
             await teacher.check()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 import signal
 import subprocess
@@ -12,6 +13,7 @@ from conftest import CLI, load_output, run_cli, server_stats
 from bayling_data.teacher.mock_server import MockServer, MockState
 
 N = 150
+ROUNDS = int(os.environ.get("BAYLING_KILL_ROUNDS", "4"))  # the issue asks for 20 in a row: see benchmarks/README.md
 CONCURRENCY = 8
 
 
@@ -34,7 +36,7 @@ def test_kill_nine_then_resume(cli_env, tmp_path):
     kills = 0
     with MockServer(MockState(latency=0.01)) as server:
         args += ["--base-url", server.url]
-        for round_number in range(4):
+        for round_number in range(ROUNDS):
             process = subprocess.Popen(
                 [*CLI, *args, *(["--resume"] if round_number else [])],
                 env=cli_env,

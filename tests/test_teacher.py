@@ -115,3 +115,40 @@ def test_request_budget_stops(mock_teacher, tmp_path):
     with pytest.raises(BudgetExceeded, match="--max-requests 5"):
         asyncio.run(_chat_all(teacher, 10))
     assert mock_teacher.state.counters["completions"] == 5
+
+
+def test_rate_limit_headers_are_honoured(tmp_path):
+    """The server allows 5 requests per 0.5 s and says so in x-ratelimit-* headers: no request hits a 429."""
+    with MockServer(MockState(request_budget=5, budget_window=0.5)) as server:
+        teacher = make_teacher(server.url, tmp_path, cache=False, concurrency=1)
+        replies = asyncio.run(_chat_all(teacher, 16))
+        assert len(replies) == 16
+        assert server.state.counters["fault_429"] == 0
+
+
+def test_429_with_retry_after_pauses_and_recovers(tmp_path):
+    """Without honouring headers (4 in flight at once), 429s come back with Retry-After and every request ends."""
+    with MockServer(MockState(request_budget=3, budget_window=0.3)) as server:
+        teacher = make_teacher(server.url, tmp_path, cache=False, concurrency=8, max_attempts=10)
+        replies = asyncio.run(_chat_all(teacher, 24))
+        assert len(replies) == 24 and all(r.content for r in replies)
+        assert server.state.counters["fault_429"] > 0
+        assert teacher.usage.retries >= server.state.counters["fault_429"]
+
+
+def test_requests_per_minute_limit(tmp_path):
+    """A client-side rpm cap (here per 0.4 s window) keeps the server under its budget."""
+    from bayling_data.teacher.limits import RateLimiter
+
+    with MockServer(MockState(request_budget=4, budget_window=0.4)) as server:
+        teacher = make_teacher(server.url, tmp_path, cache=False, concurrency=8, limiter=RateLimiter(rpm=3, window=0.4))
+        asyncio.run(_chat_all(teacher, 12))
+        assert server.state.counters["fault_429"] == 0
+
+
+def test_slow_answers_time_out_and_fail_cleanly(tmp_path):
+    with MockServer(MockState(latency=2.0)) as server:
+        teacher = make_teacher(server.url, tmp_path, cache=False, timeout=0.3, max_attempts=2)
+        with pytest.raises(TeacherRequestFailed, match="timeout"):
+            asyncio.run(_chat_all(teacher, 1))
+    assert teacher.usage.failures == 1 and teacher.usage.retries == 1

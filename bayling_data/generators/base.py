@@ -61,7 +61,12 @@ class TeacherTurns:
         self.calls = 0
 
     async def ask(
-        self, messages: list[dict[str, str]], *, json_mode: bool = False, max_tokens: int | None = None
+        self,
+        messages: list[dict[str, str]],
+        *,
+        json_mode: bool = False,
+        max_tokens: int | None = None,
+        stop: list[str] | None = None,
     ) -> Reply:
         """One teacher call, deterministic for this record (same seed, same messages)."""
         reply = await self.context.teacher.chat(
@@ -70,6 +75,7 @@ class TeacherTurns:
             max_tokens=max_tokens or self.context.max_tokens,
             seed=self.seed + self.calls,
             json_mode=json_mode,
+            stop=stop,
         )
         self.calls += 1
         self.prompt_tokens += reply.prompt_tokens

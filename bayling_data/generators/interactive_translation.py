@@ -30,6 +30,7 @@ DEFAULT_MIX = {
 }
 STYLES = ("formal", "casual", "concise", "expanded", "children", "academic", "poetic", "headline")
 ASPECTS = ("word_choice", "grammar", "idioms", "culture", "alternatives")
+PARAGRAPH_TURNS = frozenset({"translate", "refine", "restyle", "correct_error"})
 MIN_SEED_SCRIPT_SHARE = 0.5  # a seed mostly in another script would make the whole dialogue wrong
 PROMPTS = (
     "assistant_system",
@@ -182,7 +183,9 @@ class InteractiveTranslation:
         must_include: list[str] | None = None,
     ) -> str:
         system = render_prompt("assistant_system", turn=turn, lang=lang or dialogue.src, must_include=must_include)
-        reply = await turns.ask([{"role": "system", "content": system}, *dialogue.messages])
+        # A translation of a one-paragraph seed ends at the first blank line; what follows is commentary.
+        stop = ["\n\n"] if turn in PARAGRAPH_TURNS else None
+        reply = await turns.ask([{"role": "system", "content": system}, *dialogue.messages], stop=stop)
         content = clean_answer(reply.content) if turn != "explain" else reply.content.strip()
         dialogue.messages.append({"role": "assistant", "content": content})
         dialogue.finish_reasons.append(reply.finish_reason)

@@ -23,6 +23,7 @@ from bayling_data.teacher.errors import (
     TeacherRequestFailed,
     TeacherUnreachable,
 )
+from bayling_data.teacher.limits import RateLimiter
 
 MAX_RETRY_AFTER = 120.0  # seconds: never wait longer than this on one Retry-After
 
@@ -55,17 +56,21 @@ class Reply:
 class _Wait:
     """Honour Retry-After on 429, else exponential backoff with jitter (starting at `backoff` seconds)."""
 
-    def __init__(self, backoff: float) -> None:
+    def __init__(self, backoff: float, limiter: RateLimiter) -> None:
         self._exponential = wait_exponential_jitter(multiplier=backoff, max=30.0, jitter=backoff)
+        self._limiter = limiter
 
     def __call__(self, state: RetryCallState) -> float:
         error = state.outcome.exception() if state.outcome else None
         if isinstance(error, openai.RateLimitError):
+            self._limiter.observe(error.response.headers)
             header = error.response.headers.get("retry-after")
             try:
-                return min(float(header), MAX_RETRY_AFTER)
+                seconds = min(float(header), MAX_RETRY_AFTER)
             except (TypeError, ValueError):
-                pass
+                return self._exponential(state)
+            self._limiter.pause(seconds)  # every request waits, not only this one
+            return seconds
         return self._exponential(state)
 
 
@@ -85,6 +90,7 @@ class Teacher:
         timeout: float = 120.0,
         max_attempts: int = 5,
         backoff: float = 0.5,
+        limiter: RateLimiter | None = None,
     ) -> None:
         self.model = model
         self.base_url = base_url
@@ -92,7 +98,9 @@ class Teacher:
         self.usage = usage
         self.cache = cache
         self.max_attempts = max_attempts
-        self._wait = _Wait(backoff)
+        self.limiter = limiter or RateLimiter()
+        self._stopping = False
+        self._wait = _Wait(backoff, self.limiter)
         self.concurrency = concurrency
         self._limit = asyncio.Semaphore(concurrency)
         self._client = openai.AsyncOpenAI(
@@ -125,11 +133,14 @@ class Teacher:
         max_tokens: int = 512,
         seed: int | None = None,
         json_mode: bool = False,
+        stop: list[str] | None = None,
     ) -> Reply:
         """One chat completion: from the cache if this exact request was answered before."""
         params: dict[str, Any] = {"temperature": temperature, "max_tokens": max_tokens}
         if seed is not None:
             params["seed"] = seed
+        if stop:
+            params["stop"] = stop
         if json_mode:
             params["response_format"] = {"type": "json_object"}
         key = request_key({"teacher": self.teacher_id, "model": self.model, "messages": messages, **params})
@@ -164,6 +175,9 @@ class Teacher:
                     return await self._once(messages, params, json_mode)
         except openai.AuthenticationError as error:
             raise TeacherAuthError(_auth_message(self.base_url, error)) from None
+        except openai.APITimeoutError:
+            self.usage.failures += 1
+            raise TeacherRequestFailed("timeout") from None  # one slow answer loses one record, not the run
         except openai.APIConnectionError as error:
             raise TeacherUnreachable(
                 f"the teacher at {self.base_url} stopped answering after {self.max_attempts} attempts"
@@ -175,10 +189,18 @@ class Teacher:
         raise AssertionError("unreachable: tenacity either returns or raises")
 
     async def _once(self, messages: list[dict[str, str]], params: dict[str, Any], json_mode: bool) -> Reply:
+        estimate = sum(len(m["content"]) for m in messages) // 4 + int(params.get("max_tokens", 0))
         async with self._limit:
+            if self._stopping:
+                raise TeacherRequestFailed("run_stopping")
+            await self.limiter.acquire(estimate)
             self.usage.check_budget()
             self.usage.requests += 1
-            completion = await self._client.chat.completions.create(model=self.model, messages=messages, **params)
+            raw = await self._client.chat.completions.with_raw_response.create(
+                model=self.model, messages=messages, **params
+            )
+            self.limiter.observe(raw.headers)
+            completion = raw.parse()
         usage = completion.usage
         prompt_tokens = usage.prompt_tokens if usage else 0
         completion_tokens = usage.completion_tokens if usage else 0
@@ -192,6 +214,10 @@ class Teacher:
         if json_mode and extract_json(content) is None:
             raise EmptyAnswer("malformed JSON")
         return Reply(content, choice.finish_reason or "stop", prompt_tokens, completion_tokens)
+
+    def stop_new_requests(self) -> None:
+        """Send nothing new; requests already sent still finish and are cached (nothing paid is lost)."""
+        self._stopping = True
 
     async def aclose(self) -> None:
         """Close the HTTP client."""

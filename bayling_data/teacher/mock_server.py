@@ -156,11 +156,31 @@ class MockState:
     api_key: str | None = None  # required bearer token, None: accept any
     latency: float = 0.0
     faults: Faults = field(default_factory=Faults)
+    request_budget: int | None = None  # requests allowed per budget window (x-ratelimit-* headers, then 429)
+    budget_window: float = 1.0
     counters: Counter = field(default_factory=Counter)
     unique_requests: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.faults.seed)
+        self.window_start, self.window_count = time.monotonic(), 0
+
+    def ratelimit(self) -> tuple[dict[str, str], bool]:
+        """Rate-limit headers for this request, and whether it is over the budget."""
+        if self.request_budget is None:
+            return {}, False
+        now = time.monotonic()
+        if now - self.window_start >= self.budget_window:
+            self.window_start, self.window_count = now, 0
+        self.window_count += 1
+        remaining = self.request_budget - self.window_count
+        reset = self.budget_window - (now - self.window_start)
+        headers = {
+            "x-ratelimit-limit-requests": str(self.request_budget),
+            "x-ratelimit-remaining-requests": str(max(remaining, 0)),
+            "x-ratelimit-reset-requests": f"{reset:.3f}s",
+        }
+        return headers, remaining < 0
 
 
 def answer(body: dict[str, Any]) -> str:
@@ -213,6 +233,14 @@ def make_app(state: MockState) -> web.Application:
         body = await request.json()
         if state.latency:
             await asyncio.sleep(state.latency)
+        limit_headers, over = state.ratelimit()
+        if over:
+            state.counters["fault_429"] += 1
+            return web.json_response(
+                {"error": {"message": "rate limit reached"}},
+                status=429,
+                headers={**limit_headers, "Retry-After": limit_headers["x-ratelimit-reset-requests"][:-1]},
+            )
         fault = _pick_fault(state)
         if fault:
             state.counters[f"fault_{fault}"] += 1
@@ -241,7 +269,8 @@ def make_app(state: MockState) -> web.Application:
                     "completion_tokens": completion_tokens,
                     "total_tokens": prompt_tokens + completion_tokens,
                 },
-            }
+            },
+            headers=limit_headers,
         )
 
     async def stats(request: web.Request) -> web.Response:

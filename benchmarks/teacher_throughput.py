@@ -1,0 +1,73 @@
+"""Teacher orchestration: achieved requests/s against the mock teacher with a fixed latency, vs the ideal C/L.
+
+Usage: python benchmarks/teacher_throughput.py [--latency 1.0] [--concurrency 1,8,64,256,512]
+The mock server runs in its own process (`bayling-data teacher mock`), so the CPU time measured here
+is the client's alone. Prints one line per concurrency level.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from bayling_data.teacher import Teacher
+from bayling_data.teacher.accounting import Usage
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+async def measure(url: str, concurrency: int, latency: float, requests: int) -> tuple[float, float]:
+    teacher = Teacher(base_url=url, api_key="bench", model="mock-teacher", teacher_id=url, usage=Usage(),
+                      cache=None, concurrency=concurrency, timeout=60)
+    messages = [[{"role": "user", "content": f"Say something. {i}\nOutput language: English (eng_Latn)"}]
+                for i in range(requests)]
+    cpu, wall = time.process_time(), time.perf_counter()
+    await asyncio.gather(*(teacher.chat(m, max_tokens=64) for m in messages))
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    await teacher.aclose()
+    return wall, cpu
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--latency", type=float, default=1.0)
+    parser.add_argument("--concurrency", default="1,8,64,256,512")
+    parser.add_argument("--rounds", type=int, default=8, help="requests per level = rounds x concurrency")
+    args = parser.parse_args()
+    port = free_port()
+    cli = Path(sys.executable).parent / "bayling-data"
+    server = subprocess.Popen([str(cli), "teacher", "mock", "--port", str(port), "--latency", str(args.latency)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/models", timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        url = f"http://127.0.0.1:{port}/v1"
+        for concurrency in (int(c) for c in args.concurrency.split(",")):
+            requests = args.rounds * concurrency
+            wall, cpu = asyncio.run(measure(url, concurrency, args.latency, requests))
+            ideal = concurrency / args.latency
+            achieved = requests / wall
+            print(f"teacher_throughput C={concurrency} L={args.latency}s requests={requests} "
+                  f"achieved_rps={achieved:.1f} ideal_rps={ideal:.1f} efficiency={100 * achieved / ideal:.1f}% "
+                  f"client_cpu_ms_per_request={1000 * cpu / requests:.2f}", flush=True)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    main()

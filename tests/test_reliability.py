@@ -1,0 +1,58 @@
+"""Secrets never written anywhere; budgets stop cleanly and --resume continues."""
+
+from __future__ import annotations
+
+import json
+
+from conftest import load_output, run_cli, server_stats
+
+from bayling_data.teacher.mock_server import MockServer, MockState
+
+SECRET = "sk-test-5ecret-do-not-leak-0123456789abcdef"
+
+
+def test_api_key_appears_in_no_file_and_no_output(cli_env, tmp_path):
+    out = tmp_path / "run"
+    with MockServer(MockState(api_key=SECRET)) as server:
+        env = {**cli_env, "OPENAI_API_KEY": SECRET}
+        done = run_cli(["generate", "--langs", "zh,en", "--n", "20", "--base-url", server.url, "--out", str(out)], env)
+        assert done.returncode == 0, done.stderr
+        interrupted = run_cli(
+            [
+                "generate",
+                "--langs",
+                "zh,en",
+                "--n",
+                "80",
+                "--base-url",
+                server.url,
+                "--out",
+                str(tmp_path / "run2"),
+                "--max-requests",
+                "5",
+            ],
+            env,
+        )
+        assert interrupted.returncode == 1
+    assert SECRET not in done.stdout + done.stderr + interrupted.stdout + interrupted.stderr
+    written = [p for root in (out, tmp_path / "run2", tmp_path / "cache") for p in root.rglob("*") if p.is_file()]
+    assert any(p.suffix == ".sqlite" for p in written) and any(p.name == "README.md" for p in written)
+    for path in written:
+        assert SECRET.encode() not in path.read_bytes(), path
+
+
+def test_budget_stops_cleanly_then_resume_finishes(mock_teacher, cli_env, tmp_path):
+    out = tmp_path / "run"
+    args = ["generate", "--langs", "zh,en,de", "--n", "40", "--base-url", mock_teacher.url, "--out", str(out)]
+    stopped = run_cli([*args, "--max-requests", "30"], cli_env)
+    assert stopped.returncode == 1
+    assert "--max-requests 30 reached" in stopped.stderr and "--resume" in stopped.stderr
+    assert server_stats(mock_teacher)["completions"] == 30
+    state = json.loads((out / ".bayling" / "state.json").read_text())
+    assert state["complete"] is False and state["usage"]["requests"] == 30
+    resumed = run_cli([*args, "--resume"], cli_env)
+    assert resumed.returncode == 0, resumed.stderr
+    dataset = load_output(out, tmp_path)
+    assert dataset.num_rows == 40 and len(set(dataset["id"])) == 40
+    stats = server_stats(mock_teacher)
+    assert stats["completions"] == stats["unique_requests"]  # nothing answered before was asked again
