@@ -27,10 +27,20 @@ def free_port() -> int:
 
 
 async def measure(url: str, concurrency: int, latency: float, requests: int) -> tuple[float, float]:
-    teacher = Teacher(base_url=url, api_key="bench", model="mock-teacher", teacher_id=url, usage=Usage(),
-                      cache=None, concurrency=concurrency, timeout=60)
-    messages = [[{"role": "user", "content": f"Say something. {i}\nOutput language: English (eng_Latn)"}]
-                for i in range(requests)]
+    teacher = Teacher(
+        base_url=url,
+        api_key="bench",
+        model="mock-teacher",
+        teacher_id=url,
+        usage=Usage(),
+        cache=None,
+        concurrency=concurrency,
+        timeout=60,
+    )
+    messages = [
+        [{"role": "user", "content": f"Say something. {i}\nOutput language: English (eng_Latn)"}]
+        for i in range(requests)
+    ]
     cpu, wall = time.process_time(), time.perf_counter()
     await asyncio.gather(*(teacher.chat(m, max_tokens=64) for m in messages))
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
@@ -46,8 +56,11 @@ def main() -> None:
     args = parser.parse_args()
     port = free_port()
     cli = Path(sys.executable).parent / "bayling-data"
-    server = subprocess.Popen([str(cli), "teacher", "mock", "--port", str(port), "--latency", str(args.latency)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [str(cli), "teacher", "mock", "--port", str(port), "--latency", str(args.latency)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         for _ in range(100):
             try:
@@ -61,9 +74,12 @@ def main() -> None:
             wall, cpu = asyncio.run(measure(url, concurrency, args.latency, requests))
             ideal = concurrency / args.latency
             achieved = requests / wall
-            print(f"teacher_throughput C={concurrency} L={args.latency}s requests={requests} "
-                  f"achieved_rps={achieved:.1f} ideal_rps={ideal:.1f} efficiency={100 * achieved / ideal:.1f}% "
-                  f"client_cpu_ms_per_request={1000 * cpu / requests:.2f}", flush=True)
+            print(
+                f"teacher_throughput C={concurrency} L={args.latency}s requests={requests} "
+                f"achieved_rps={achieved:.1f} ideal_rps={ideal:.1f} efficiency={100 * achieved / ideal:.1f}% "
+                f"client_cpu_ms_per_request={1000 * cpu / requests:.2f}",
+                flush=True,
+            )
     finally:
         server.terminate()
         server.wait(timeout=10)

@@ -80,6 +80,11 @@ CASES = {
         translation(EN, DE),
     ),
     "repetition": (Repetition(), translation(EN, "der Zug fährt " * 12), translation(EN, DE)),
+    "unchanged": (
+        Constraints(),
+        translation(EN, DE, constraints=[{"turn": 1, "kind": "restyle.formal", "changed": False}]),
+        translation(EN, DE, constraints=[{"turn": 1, "kind": "restyle.formal", "changed": True}]),
+    ),
     "echo": (Echo(), translation(EN, f"Translate: {EN}\n{DE}"), translation(EN, DE)),
     "seed-in-wrong-language": (LanguageFilter(), translation(DE, DE.replace("Zug", "Bus")), translation(EN, DE)),
     "constraints": (

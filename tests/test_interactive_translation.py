@@ -120,8 +120,10 @@ def test_constraint_metadata_matches_the_text(dialogues):
                 assert constraint["all_satisfied"] == all(found)
                 assert constraint["all_satisfied"]  # the filter dropped records that missed their words
                 checked += 1
-            else:  # a correct_error turn quotes words of an earlier translation
+            elif constraint["kind"] == "correct_error":  # quotes words of an earlier translation
                 assert any(constraint["wrong"] in earlier for earlier in answers[: constraint["turn"]])
+            if "changed" in constraint:  # revisions that changed nothing were filtered out
+                assert constraint["changed"] and answer not in answers[: constraint["turn"]]
     assert checked > 20
 
 

@@ -181,7 +181,7 @@ class Echo(Filter):
 
 
 class Constraints(Filter):
-    """Rejects records where a refine turn's constraint words are missing from the answer."""
+    """Rejects records whose refine turn misses its words, or whose revision turn changed nothing."""
 
     name = "constraints"
 
@@ -189,4 +189,6 @@ class Constraints(Filter):
         for constraint in record.meta.get("constraints", []):
             if constraint.get("all_satisfied") is False:
                 return "missing_words"
+            if constraint.get("changed") is False:
+                return "unchanged_revision"  # asked to restyle or fix, answered with the same text
         return None

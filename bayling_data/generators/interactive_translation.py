@@ -254,7 +254,9 @@ class InteractiveTranslation:
         style = rng.choice(STYLES)
         self._user(d, f"restyle.{style}", rng, instr)
         d.plan.append("restyle")
+        before = d.current
         d.current = await self._assistant(d, turns, "restyle", lang)
+        d.constraints.append({"turn": len(d.plan) - 1, "kind": f"restyle.{style}", "changed": d.current != before})
 
     async def _refine(self, d: Dialogue, turns: TeacherTurns, rng: random.Random, lang: Language) -> bool:
         """A refine turn with checkable constraints; False when the teacher proposed nothing usable."""
