@@ -57,7 +57,7 @@ class RunProgress:
             self._bar.update(self._task, completed=kept, info=self._info(kept, rejected))
             return
         now = time.monotonic()
-        if now - self._last_log >= self.log_every or kept >= self.total:
+        if now - self._last_log >= self.log_every or (self.total and kept >= self.total):
             self._last_log = now
             print(f"[bayling-data] {kept}/{self.total} {self._info(kept, rejected)}", file=sys.stderr, flush=True)
 

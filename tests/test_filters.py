@@ -60,7 +60,35 @@ CASES = {
         translation(EN, DE, finish_reasons=["stop"]),
     ),
     "empty": (EmptyOrTruncated(), translation(EN, "   "), translation(EN, DE)),
+    "cut-mid-sentence": (
+        EmptyOrTruncated(),
+        Record(
+            "chat",
+            "import",
+            "",
+            "",
+            [
+                {"role": "user", "content": "Tell me"},
+                {"role": "assistant", "content": DE + " Danach fuhren wir zum Bahnhof und"},
+            ],
+        ),
+        Record(
+            "chat",
+            "import",
+            "",
+            "",
+            [
+                {"role": "user", "content": "Tell me"},
+                {"role": "assistant", "content": DE + " Danach fuhren wir zum Bahnhof."},
+            ],
+        ),
+    ),
     "refusal": (MetaTalk(), translation(EN, "As an AI language model, I cannot translate this."), translation(EN, DE)),
+    "refusal-de-not-kinder": (
+        MetaTalk(),
+        translation(EN, "Als KI kann ich das nicht übersetzen."),
+        translation(EN, "Als Kinder fuhren wir jeden Sommer mit dem Zug an die See."),
+    ),
     "refusal-zh": (
         MetaTalk(),
         translation(EN, "作为一个人工智能，我无法翻译。", tgt="zho_Hans"),

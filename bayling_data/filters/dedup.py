@@ -66,8 +66,20 @@ def shingles(text: str, size: int) -> list[str]:
     return [" ".join(tokens[i : i + size]) for i in range(len(tokens) - size + 1)]
 
 
+def char_shingles(text: str, size: int) -> list[str]:
+    """Overlapping character n-grams of the normalized text: robust for short texts and for CJK.
+
+    One changed word in a 200-character answer changes a few of its ~200 character 5-grams (Jaccard
+    ~0.88) but a fifth of its word 5-grams (~0.68): character shingles find such near-duplicates.
+    """
+    text = normalize(text)
+    if len(text) <= size:
+        return [text] if text else []
+    return [text[i : i + size] for i in range(len(text) - size + 1)]
+
+
 class NearDedup(Filter):
-    """Rejects a record whose MinHash is similar (estimated Jaccard >= threshold) to a kept one."""
+    """Rejects a record whose MinHash (character n-grams) is similar (Jaccard >= threshold) to a kept one."""
 
     name = "near_dedup"
 
@@ -83,7 +95,7 @@ class NearDedup(Filter):
         self._stored: dict[int, RMinHash] = {}  # for verifying LSH candidates
 
     def _minhash(self, record: Record) -> RMinHash | None:
-        grams = shingles(dedup_text(record, self.fields), self.ngram)
+        grams = char_shingles(dedup_text(record, self.fields), self.ngram)
         if not grams:
             return None
         minhash = RMinHash(num_perm=self.num_perm, seed=42)

@@ -18,25 +18,33 @@ class EmptyOrTruncated(Filter):
 
     name = "empty_or_truncated"
 
+    def __init__(self, min_chars: int = 80) -> None:
+        self.min_chars = min_chars
+
     def check(self, record: Record) -> str | None:
         if not record.messages or record.messages[-1]["role"] != "assistant":
             return "no_final_answer"
         if any(not m["content"].strip() for m in record.messages):
             return "empty_turn"
-        if "length" in record.meta.get("finish_reasons", []):
-            return "truncated"
+        reasons = record.meta.get("finish_reasons")
+        if reasons is not None:
+            return "truncated" if "length" in reasons else None
+        # Imported corpora carry no finish reason: a long answer that stops mid-sentence was cut.
+        last = record.messages[-1]["content"].rstrip()
+        if len(last) >= self.min_chars and (last[-1].isalnum() or last[-1] == ","):
+            return "truncated_text"
         return None
 
 
 # Refusals and assistant meta-talk, in many languages. Checked at the start of answers.
 META_TALK = re.compile(
-    r"^\s*(?:as an ai|as a language model|i'm sorry,? but i can(?:no|')t|i cannot (?:help|assist|translate)"
+    r"^\s*(?:(?:as an ai|as a language model|i'm sorry,? but i can(?:no|')t|i cannot (?:help|assist|translate)"
     r"|i am unable to|here is the translation|here's the translation|sure[,!] here"
-    r"|作为一个?(?:人工智能|ai|语言模型)|抱歉，?我无法|对不起，?我不能|以下是(?:翻译|译文)"
     r"|als (?:ki|künstliche intelligenz|sprachmodell)|es tut mir leid,? aber ich kann"
     r"|en tant qu'(?:ia|intelligence artificielle|modèle de langage)|je suis désolé,? mais je ne peux"
     r"|como (?:ia|modelo de lenguaje|inteligencia artificial)|lo siento,? pero no puedo"
-    r"|как (?:ии|языковая модель|искусственный интеллект)|извините,? но я не могу"
+    r"|как (?:ии|языковая модель|искусственный интеллект)|извините,? но я не могу)\b"  # whole words: not "Als Kinder"
+    r"|作为一个?(?:人工智能|ai|语言模型)|抱歉，?我无法|对不起，?我不能|以下是(?:翻译|译文)"
     r"|aiとして|申し訳ありませんが|言語モデルとして|ai로서|죄송하지만)",
     re.IGNORECASE,
 )
