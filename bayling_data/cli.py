@@ -47,6 +47,20 @@ def parse_directions(
     return pairs
 
 
+def parse_shard(spec: str | None) -> tuple[int, int]:
+    """`2/8` -> (2, 8)."""
+    if not spec:
+        return (0, 1)
+    k, sep, count = spec.partition("/")
+    try:
+        shard = (int(k), int(count))
+    except ValueError:
+        raise ValueError(f"--shard must be k/N with whole numbers, got {spec!r}") from None
+    if not sep or not 0 <= shard[0] < shard[1]:
+        raise ValueError(f"--shard must be k/N with 0 <= k < N, got {spec!r}")
+    return shard
+
+
 def _filter_config(config_file: Optional[Path], skip: Optional[str], backend: Optional[str]) -> FilterConfig:
     config = FilterConfig.from_file(config_file) if config_file else FilterConfig()
     if skip:
@@ -136,6 +150,9 @@ def generate(
     val_fraction: Annotated[float, typer.Option(help="Share of records in a validation split (by id hash).")] = 0.0,
     push_to_hub: Annotated[Optional[str], typer.Option(help="Push the finished dataset to this Hub repo.")] = None,
     hub_private: Annotated[bool, typer.Option("--hub-private", help="Create the Hub repo as private.")] = False,
+    shard: Annotated[
+        Optional[str], typer.Option(help="k/N: make the k-th of N disjoint parts of the job (k from 0).")
+    ] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue the run in --out.")] = False,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace the run in --out.")] = False,
 ) -> None:
@@ -171,6 +188,7 @@ def generate(
             shard_rows=shard_rows,
             license=license_id,
             val_fraction=val_fraction,
+            shard=parse_shard(shard),
             concurrency=concurrency or 16,
             generator_options={
                 "turn_mix": turn_mix,
@@ -303,6 +321,35 @@ def filter_(
         f"[green]done:[/] kept {s['kept']}, rejected {s['rejected']}, skipped lines {s['skipped_lines']} -> {out}",
         highlight=False,
     )
+
+
+@app.command()
+def merge(
+    folders: Annotated[list[Path], typer.Argument(help="Output folders to combine (e.g. the shards of one job).")],
+    out: Annotated[Path, typer.Option(help="Output folder of the merged dataset.")],
+    shard_rows: Annotated[int, typer.Option(help="Most records per parquet shard.")] = 10_000,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace --out if it holds an earlier output.")
+    ] = False,
+) -> None:
+    """Combine output folders into one dataset, removing exact and near duplicates across them."""
+    from bayling_data.filters.build import STEPS
+    from bayling_data.pipeline import FilterOptions, run_filter
+    from bayling_data.sources.readers import InputError
+
+    missing = [f for f in folders if not (f / "data").is_dir()]
+    if missing:
+        raise fail(f"not a finished bayling-data output (no data/ folder): {', '.join(map(str, missing))}")
+    dedup_only = FilterConfig(skip=[step for step in STEPS if step not in ("exact_dedup", "near_dedup")])
+    try:
+        options = FilterOptions(
+            inputs=[f / "data" for f in folders], out=out, format="bayling", shard_rows=shard_rows, overwrite=overwrite
+        )
+        state = run_filter(options, build_chain(dedup_only))
+    except (InputError, ValueError, FileExistsError) as error:
+        raise fail(str(error)) from None
+    s = state["stats"]
+    err.print(f"[green]merged:[/] {s['kept']} records, {s['rejected']} duplicates removed -> {out}", highlight=False)
 
 
 @app.command("languages")

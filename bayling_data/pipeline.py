@@ -55,7 +55,19 @@ class GenerateOptions:
     max_tokens: int = 512
     license: str = "other"
     val_fraction: float = 0.0
+    shard: tuple[int, int] = (0, 1)  # (k, N): this worker makes records k, k+N, k+2N, ... of the job
     generator_options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def target(self) -> int:
+        """How many records this shard must keep (the job's --n split over N shards)."""
+        k, count = self.shard
+        return self.n // count + (1 if k < self.n % count else 0)
+
+    def global_index(self, position: int) -> int:
+        """The job-wide index of this shard's record number `position` (disjoint across shards)."""
+        k, count = self.shard
+        return k + position * count
 
     def fingerprint(self) -> dict[str, Any]:
         """The settings a resumed run must share with the run it continues."""
@@ -64,6 +76,7 @@ class GenerateOptions:
             "langs": [lang.code for lang in self.langs],
             "directions": [f"{s.code}-{t.code}" for s, t in self.directions],
             "n": self.n,
+            "shard": list(self.shard),
             "seed": self.seed,
             "source": str(self.source) if self.source else None,
             "source_column": self.source_column,
@@ -75,7 +88,7 @@ class GenerateOptions:
 
 
 def seed_items(options: GenerateOptions, start: int) -> Iterator[SeedItem]:
-    """Seed item number `start`, `start + 1`, ...: from --source (cycled) or 'ask the teacher'."""
+    """Seed items for this shard's positions `start`, `start + 1`, ...: from --source (cycled) or 'ask the teacher'."""
     if options.source is None:
         while True:
             yield SeedItem(text=None)
@@ -83,7 +96,7 @@ def seed_items(options: GenerateOptions, start: int) -> Iterator[SeedItem]:
     candidates = frozenset(lang.langid for lang in options.langs if lang.langid)
     by_langid = {lang.langid: lang.code for lang in options.langs}
     rows = itertools.chain.from_iterable(iter_rows(options.source) for _ in itertools.count())
-    for row, where in itertools.islice(rows, start, None):
+    for row, where in itertools.islice(rows, options.global_index(start), None, options.shard[1]):
         text = row.get(options.source_column)
         if not isinstance(text, str):
             raise ValueError(f"{where}: no text column {options.source_column!r} (use --source-column)")
@@ -98,7 +111,7 @@ def _record_rng(options: GenerateOptions, index: int) -> random.Random:
 
 
 async def run_generate(options: GenerateOptions, teacher: Teacher, chain: FilterChain) -> dict[str, Any]:
-    """Generate until exactly `options.n` records pass the filters; returns the final state."""
+    """Generate until exactly `options.target` records (--n, or a shard's share) pass the filters."""
     folder = OutputFolder(options.out)
     state = folder.prepare(resume=options.resume, overwrite=options.overwrite)
     fingerprint = options.fingerprint()
@@ -124,12 +137,12 @@ async def run_generate(options: GenerateOptions, teacher: Teacher, chain: Filter
     generator = registry.create(options.generator, context)
     state["prompt_hashes"] = getattr(generator, "prompt_hashes", {})
     writer = PartWriter(folder, state)
-    max_attempts = options.max_attempts or 20 * options.n + 100
+    max_attempts = options.max_attempts or 20 * options.target + 100
     next_index = state["next_index"]
     seeds = seed_items(options, next_index)
     window = max(2 * options.concurrency, 4)  # enough dialogues in flight to keep every slot busy
     pending: deque[tuple[int, asyncio.Task[Record | Rejection]]] = deque()
-    progress = RunProgress(options.n, stats.kept, f"generate ({options.generator})", teacher.usage)
+    progress = RunProgress(options.target, stats.kept, f"generate ({options.generator})", teacher.usage)
     last_flush = time.monotonic()
 
     async def tick() -> None:  # progress moves with teacher requests too, not only with finished records
@@ -144,15 +157,15 @@ async def run_generate(options: GenerateOptions, teacher: Teacher, chain: Filter
 
     try:
         index = next_index
-        while stats.kept < options.n:
+        while stats.kept < options.target:
             while len(pending) < window and index < max_attempts:
-                seed = next(seeds)
+                seed, number = next(seeds), options.global_index(index)
                 pending.append(
-                    (index, asyncio.create_task(generator.generate(index, seed, _record_rng(options, index))))
+                    (index, asyncio.create_task(generator.generate(number, seed, _record_rng(options, number))))
                 )
                 index += 1
             if not pending:
-                raise RunIncomplete(_too_many_rejects(stats, options.n, max_attempts))
+                raise RunIncomplete(_too_many_rejects(stats, options.target, max_attempts))
             position, task = pending.popleft()
             outcome = await task
             _route(outcome, chain, writer, stats)

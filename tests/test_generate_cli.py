@@ -166,3 +166,29 @@ def test_missing_source_column_is_reported_with_its_location(mock_teacher, cli_e
     )
     assert done.returncode == 2
     assert f"{source}:1" in done.stderr and "--source-column" in done.stderr
+
+
+def test_shards_are_disjoint_deterministic_and_merge(mock_teacher, cli_env, tmp_path):
+    base = ["generate", "--langs", "zh,en,de", "--n", "41", "--base-url", mock_teacher.url]
+    parts = []
+    for k in range(3):
+        out = tmp_path / f"shard{k}"
+        done = run_cli([*base, "--out", str(out), "--shard", f"{k}/3"], cli_env)
+        assert done.returncode == 0, done.stderr
+        parts.append(load_output(out, tmp_path))
+    assert [p.num_rows for p in parts] == [14, 14, 13]  # 41 split over 3 shards
+    indices = [{json.loads(m)["index"] for m in p["meta"]} for p in parts]
+    assert all(i % 3 == k for k, found in enumerate(indices) for i in found)  # disjoint by construction
+    again = run_cli([*base, "--out", str(tmp_path / "again"), "--shard", "1/3"], cli_env)
+    assert again.returncode == 0
+    assert load_output(tmp_path / "again", tmp_path)["id"] == parts[1]["id"]  # deterministic
+
+    merged = tmp_path / "merged"
+    done = run_cli(
+        ["merge", *(str(tmp_path / f"shard{k}") for k in range(3)), str(tmp_path / "again"), "--out", str(merged)],
+        cli_env,
+    )
+    assert done.returncode == 0, done.stderr
+    dataset = load_output(merged, tmp_path)
+    assert dataset.num_rows == 41  # the repeated shard 1 was removed as duplicates
+    assert sorted(dataset["id"]) == sorted(i for p in parts for i in p["id"])
