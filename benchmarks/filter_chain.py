@@ -24,13 +24,20 @@ def make_records(n: int, seed: int = 0):
     """Yield n two-turn translation records (English source, answer in one of the sample languages)."""
     rows = [line.split("\t") for line in SAMPLE.read_text("utf-8").splitlines() if not line.startswith("#")]
     english = [text for code, text in rows if code == "eng_Latn"]
-    targets = [(code, text) for code, text in rows if code != "eng_Latn"]
+    by_lang: dict[str, list[str]] = {}
+    for code, text in rows:
+        if code != "eng_Latn":
+            by_lang.setdefault(code, []).append(text)
     rng = random.Random(seed)
     for i in range(n):
-        code, text = rng.choice(targets)
-        words = text.split(" ")
-        rng.shuffle(words)  # a different text each time, same language
-        answer = " ".join(words) if " " in text else "".join(rng.sample(text, len(text)))
+        code = rng.choice(sorted(by_lang))
+        texts = rng.sample(by_lang[code], 3)
+        if " " in texts[0]:  # words of three sentences, a random subset in random order: new text, same language
+            words = [w for t in texts for w in t.rstrip(".").split()]
+            answer = " ".join(rng.sample(words, rng.randint(12, min(30, len(words))))) + "."
+        else:
+            chars = [c for t in texts for c in t.rstrip("。")]
+            answer = "".join(rng.sample(chars, rng.randint(20, min(50, len(chars))))) + "。"
         source = f"{rng.choice(english)} ({i})"
         yield Record(
             "translate",
@@ -41,7 +48,7 @@ def make_records(n: int, seed: int = 0):
                 {"role": "user", "content": f"Translate into the target language: {source}"},
                 {"role": "assistant", "content": answer},
             ],
-            meta={"source_text": source, "turn_langs": [None, code], "plan": ["translate"]},
+            meta={"source_text": source, "turn_langs": [None, code], "plan": ["translate"], "finish_reasons": ["stop"]},
         )
 
 

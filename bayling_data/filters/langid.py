@@ -134,13 +134,21 @@ class LanguageFilter(Filter):
         min_probability: float = 0.9,
         min_script_share: float = 0.1,
         min_chars: int = 20,
+        max_chars: int = 300,
+        fast_path: bool = True,
     ) -> None:
         if backend not in BACKENDS:
             raise ValueError(f"unknown langid backend {backend!r}; choose from {', '.join(BACKENDS)}")
         self.backend = BACKENDS[backend]()
+        self._cld2 = None
+        if fast_path:
+            import pycld2
+
+            self._cld2 = pycld2
         self.min_probability = min_probability
         self.min_script_share = min_script_share
         self.min_chars = min_chars
+        self.max_chars = max_chars
         self.unsupported: Counter[str] = Counter()  # languages checked by script only
 
     def check(self, record: Record) -> str | None:
@@ -159,7 +167,11 @@ class LanguageFilter(Filter):
             if lang.langid not in self.backend.supported:
                 self.unsupported[code] += 1
                 continue
-            predicted, probability = self.backend.best(text, self._candidates(frozenset(record_langs)))
+            # A few hundred characters decide the language as well as the whole text, at bounded cost.
+            sample = text[: self.max_chars]
+            if self._fast_accept(sample, lang):
+                continue
+            predicted, probability = self.backend.best(sample, self._candidates(frozenset(record_langs)))
             if self._accepts(lang, predicted):
                 lowest = min(lowest, probability)
             elif probability >= self.min_probability:
@@ -172,6 +184,18 @@ class LanguageFilter(Filter):
                 return f"wrong_language:{code}"
         record.scores["langid_min_prob"] = round(lowest, 3)
         return None
+
+    def _fast_accept(self, text: str, lang: languages.Language) -> bool:
+        """CLD2 (C++, ~10x faster) accepts text it is sure is in the declared language; anything else goes to
+        the candidate-set classifier. Only a confident match is trusted, so siblings still get the full check."""
+        if self._cld2 is None:
+            return False
+        try:
+            reliable, _, details = self._cld2.detect(text, bestEffort=True)
+        except self._cld2.error:
+            return False
+        code, percent = details[0][1].split("-")[0], details[0][2]
+        return reliable and percent >= 90 and self._accepts(lang, code)
 
     @functools.lru_cache(maxsize=1024)  # noqa: B019 - one filter per run
     def _candidates(self, codes: frozenset[str]) -> frozenset[str]:

@@ -2,55 +2,49 @@
 
 from __future__ import annotations
 
-import functools
-import unicodedata
+import regex
 
-# ISO 15924 code -> prefixes of Unicode character names that belong to it.
-SCRIPT_PREFIXES: dict[str, tuple[str, ...]] = {
-    "Latn": ("LATIN",),
-    "Cyrl": ("CYRILLIC",),
-    "Arab": ("ARABIC",),
-    "Grek": ("GREEK",),
-    "Hans": ("CJK",),
-    "Hant": ("CJK",),
-    "Jpan": ("CJK", "HIRAGANA", "KATAKANA"),
-    "Hang": ("HANGUL", "CJK"),
-    "Deva": ("DEVANAGARI",),
-    "Beng": ("BENGALI",),
-    "Guru": ("GURMUKHI",),
-    "Gujr": ("GUJARATI",),
-    "Orya": ("ORIYA",),
-    "Taml": ("TAMIL",),
-    "Telu": ("TELUGU",),
-    "Knda": ("KANNADA",),
-    "Mlym": ("MALAYALAM",),
-    "Sinh": ("SINHALA",),
-    "Thai": ("THAI",),
-    "Laoo": ("LAO",),
-    "Khmr": ("KHMER",),
-    "Mymr": ("MYANMAR",),
-    "Geor": ("GEORGIAN",),
-    "Armn": ("ARMENIAN",),
-    "Hebr": ("HEBREW",),
-    "Ethi": ("ETHIOPIC",),
-    "Tibt": ("TIBETAN",),
+# ISO 15924 code -> the Unicode script(s) whose letters count as that writing system.
+SCRIPTS: dict[str, str] = {
+    "Latn": r"\p{Latin}",
+    "Cyrl": r"\p{Cyrillic}",
+    "Arab": r"\p{Arabic}",
+    "Grek": r"\p{Greek}",
+    "Hans": r"\p{Han}",
+    "Hant": r"\p{Han}",
+    "Jpan": r"[\p{Han}\p{Hiragana}\p{Katakana}]",
+    "Hang": r"[\p{Hangul}\p{Han}]",
+    "Deva": r"\p{Devanagari}",
+    "Beng": r"\p{Bengali}",
+    "Guru": r"\p{Gurmukhi}",
+    "Gujr": r"\p{Gujarati}",
+    "Orya": r"\p{Oriya}",
+    "Taml": r"\p{Tamil}",
+    "Telu": r"\p{Telugu}",
+    "Knda": r"\p{Kannada}",
+    "Mlym": r"\p{Malayalam}",
+    "Sinh": r"\p{Sinhala}",
+    "Thai": r"\p{Thai}",
+    "Laoo": r"\p{Lao}",
+    "Khmr": r"\p{Khmer}",
+    "Mymr": r"\p{Myanmar}",
+    "Geor": r"\p{Georgian}",
+    "Armn": r"\p{Armenian}",
+    "Hebr": r"\p{Hebrew}",
+    "Ethi": r"\p{Ethiopic}",
+    "Tibt": r"\p{Tibetan}",
 }
-
-
-@functools.lru_cache(maxsize=65536)
-def _char_name(char: str) -> str:
-    return unicodedata.name(char, "")
+_PATTERNS = {code: regex.compile(pattern) for code, pattern in SCRIPTS.items()}
+# Letters, and the combining marks that Indic and other abugidas write vowels with.
+_LETTER = regex.compile(r"[\p{L}\p{M}]")
 
 
 def script_share(text: str, script: str) -> float | None:
     """Share of letters in `script` (None when the text has no letters or the script is unknown)."""
-    prefixes = SCRIPT_PREFIXES.get(script)
-    if prefixes is None:
+    pattern = _PATTERNS.get(script)
+    if pattern is None:
         return None
-    letters = matching = 0
-    for char in text:
-        if char.isalpha():
-            letters += 1
-            if _char_name(char).startswith(prefixes):
-                matching += 1
-    return matching / letters if letters else None
+    letters = len(_LETTER.findall(text))
+    if not letters:
+        return None
+    return min(1.0, len(pattern.findall(text)) / letters)
