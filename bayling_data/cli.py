@@ -290,6 +290,8 @@ def filter_(
     overwrite: Annotated[
         bool, typer.Option("--overwrite", help="Replace --out if it holds an earlier output.")
     ] = False,
+    engine: Annotated[str, typer.Option(help="local (this process) or ray (Ray Data, local or a cluster).")] = "local",
+    ray_address: Annotated[Optional[str], typer.Option(help="Ray cluster to join (default: start one here).")] = None,
 ) -> None:
     """Clean existing corpora with the same filters as generate; rejects are kept apart with their reason."""
     from bayling_data.pipeline import FilterOptions, run_filter
@@ -310,7 +312,15 @@ def filter_(
             shard_rows=shard_rows,
             overwrite=overwrite,
         )
-        state = run_filter(options, build_chain(_filter_config(filters_config, skip_filter, langid_backend)))
+        config = _filter_config(filters_config, skip_filter, langid_backend)
+        if engine == "ray":
+            from bayling_data.ray_engine import run_filter_ray
+
+            state = run_filter_ray(options, config, ray_address)
+        elif engine == "local":
+            state = run_filter(options, build_chain(config))
+        else:
+            raise ValueError(f"--engine must be local or ray, got {engine!r}")
     except (InputError, UnknownLanguageError, ValueError, FileExistsError) as error:
         raise fail(str(error)) from None
     except KeyboardInterrupt:

@@ -8,7 +8,7 @@ import json
 import random
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -263,8 +263,14 @@ def iter_input_records(options: FilterOptions, skips: SkipCounter) -> Iterator[R
                 skips.skipped += 1
 
 
-def run_filter(options: FilterOptions, chain: FilterChain) -> dict[str, Any]:
-    """Filter existing corpora into the same output layout as `generate`; returns the final state."""
+def run_filter(
+    options: FilterOptions, chain: FilterChain, checked: Iterable[tuple[Record, str | None]] | None = None
+) -> dict[str, Any]:
+    """Filter existing corpora into the same output layout as `generate`; returns the final state.
+
+    `checked` lets another engine supply records with the verdict of the steps it already ran (None:
+    passed them); `chain` then runs the remaining steps here, in input order.
+    """
     folder = OutputFolder(options.out)
     folder.prepare(resume=False, overwrite=options.overwrite)
     state: dict[str, Any] = {
@@ -282,9 +288,11 @@ def run_filter(options: FilterOptions, chain: FilterChain) -> dict[str, Any]:
     stats = RunStats()
     skips = SkipCounter()
     progress = RunProgress(0, 0, "filter", None)
+    if checked is None:
+        checked = ((record, None) for record in iter_input_records(options, skips))
     try:
-        for record in iter_input_records(options, skips):
-            reason = chain(record)
+        for record, upstream in checked:
+            reason = upstream or chain(record)
             writer.add(record, reason)
             if reason is None:
                 stats.add_kept(record)

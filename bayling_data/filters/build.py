@@ -13,7 +13,7 @@ try:
 except ImportError:  # Python 3.10
     import tomli as tomllib  # type: ignore[no-redef]
 
-from bayling_data.filters.base import Filter, FilterChain
+from bayling_data.filters.base import FilterChain
 from bayling_data.filters.dedup import ExactDedup, NearDedup
 from bayling_data.filters.langid import LanguageFilter
 from bayling_data.filters.quality import (
@@ -70,8 +70,12 @@ class FilterConfig:
         return cls(**data)
 
 
-def build_chain(config: FilterConfig) -> FilterChain:
-    """The default chain, cheap checks first and dedup last (so rejects never enter the index)."""
+GLOBAL_STEPS = ("exact_dedup", "near_dedup")  # need every earlier record: run once, in order
+
+
+def build_chain(config: FilterConfig, steps: tuple[str, ...] = STEPS) -> FilterChain:
+    """The default chain (or the named part of it), cheap checks first and dedup last (so rejects never
+    enter the index)."""
     unknown = set(config.skip) - set(STEPS)
     if unknown:
         raise ValueError(f"cannot skip unknown filter(s) {sorted(unknown)}; steps: {', '.join(STEPS)}")
@@ -87,5 +91,9 @@ def build_chain(config: FilterConfig) -> FilterChain:
         "exact_dedup": lambda: ExactDedup(config.dedup_fields),
         "near_dedup": lambda: NearDedup(config.near_dup_threshold, config.near_dup_ngram, fields=config.dedup_fields),
     }
-    steps: list[Filter] = [makers[name]() for name in STEPS if name not in config.skip]
-    return FilterChain(steps)
+    return FilterChain([makers[name]() for name in STEPS if name in steps and name not in config.skip])
+
+
+def per_record_steps() -> tuple[str, ...]:
+    """The steps that look at one record alone (safe to run in parallel over blocks)."""
+    return tuple(step for step in STEPS if step not in GLOBAL_STEPS)
