@@ -20,6 +20,10 @@ from bayling_data.records import Record
 SAMPLE = Path(__file__).resolve().parent.parent / "tests" / "data" / "langid_sample.tsv"
 
 
+def _name(rng: random.Random) -> str:
+    return "".join(rng.choice("bdfgklmnprstvz") + rng.choice("aeiou") for _ in range(3)).capitalize()
+
+
 def make_records(n: int, seed: int = 0):
     """Yield n two-turn translation records (English source, answer in one of the sample languages)."""
     rows = [line.split("\t") for line in SAMPLE.read_text("utf-8").splitlines() if not line.startswith("#")]
@@ -29,16 +33,25 @@ def make_records(n: int, seed: int = 0):
         if code != "eng_Latn":
             by_lang.setdefault(code, []).append(text)
     rng = random.Random(seed)
-    for i in range(n):
+    for _i in range(n):
         code = rng.choice(sorted(by_lang))
         texts = rng.sample(by_lang[code], 3)
         if " " in texts[0]:  # words of three sentences, a random subset in random order: new text, same language
             words = [w for t in texts for w in t.rstrip(".").split()]
-            answer = " ".join(rng.sample(words, rng.randint(12, min(30, len(words))))) + "."
+            words = rng.sample(words, rng.randint(12, min(30, len(words))))
+            # Made-up names keep random pairs of records as dissimilar as real text is (the sample's
+            # vocabulary is small): otherwise every LSH query meets thousands of false candidates.
+            words += [_name(rng) for _ in range(6)]
+            rng.shuffle(words)
+            answer = " ".join(words) + "."
         else:
             chars = [c for t in texts for c in t.rstrip("。")]
             answer = "".join(rng.sample(chars, rng.randint(20, min(50, len(chars))))) + "。"
-        source = f"{rng.choice(english)} ({i})"
+        source_words = [w for t in rng.sample(english, 2) for w in t.rstrip(".").split()] + [
+            _name(rng) for _ in range(3)
+        ]
+        rng.shuffle(source_words)
+        source = " ".join(source_words) + "."
         yield Record(
             "translate",
             "bench",
