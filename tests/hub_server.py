@@ -7,15 +7,15 @@ Tokens: `hf_write` may do anything, `hf_read` gets 403 on writes, anything else 
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import json
-import threading
 from dataclasses import dataclass, field
 
 import yaml
 from aiohttp import web
+
+from bayling_data.teacher.mock_server import BackgroundServer
 
 WRITE_TOKEN, READ_TOKEN = "hf_write", "hf_read"
 
@@ -178,34 +178,18 @@ def make_app(state: HubState) -> web.Application:
     return app
 
 
-class HubServer:
-    """Runs the fake Hub in a background thread on 127.0.0.1."""
+class HubServer(BackgroundServer):
+    """The fake Hub in a background thread on 127.0.0.1; `.url` is what HF_ENDPOINT gets."""
 
     def __init__(self) -> None:
         self.state = HubState()
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
-        self._runner: web.AppRunner | None = None
+        super().__init__(make_app(self.state))
 
-    def __enter__(self) -> HubServer:
-        self._thread.start()
-        asyncio.run_coroutine_threadsafe(self._start(), self._loop).result(timeout=30)
+    def start(self) -> HubServer:
+        super().start()
+        self.state.base_url = f"http://127.0.0.1:{self.port}"
         return self
-
-    async def _start(self) -> None:
-        self._runner = web.AppRunner(make_app(self.state), access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self.state.base_url = f"http://127.0.0.1:{port}"
 
     @property
     def url(self) -> str:
         return self.state.base_url
-
-    def __exit__(self, *exc: object) -> None:
-        assert self._runner is not None
-        asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(timeout=30)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(timeout=30)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 
 from bayling_data.generators.base import TeacherTurns
-from bayling_data.generators.seeds import TOPICS, first_paragraph
+from bayling_data.generators.seeds import teacher_text
 from bayling_data.generators.text import clean_answer
 from bayling_data.languages import Language
 from bayling_data.resources import render_prompt
@@ -23,10 +23,7 @@ INSTRUCTION_KINDS = (
 
 async def teacher_instruction(turns: TeacherTurns, lang: Language, rng: random.Random) -> tuple[str, dict[str, str]]:
     """A seed instruction in a hub language, written by the teacher."""
-    kind, topic = rng.choice(INSTRUCTION_KINDS), rng.choice(TOPICS)
-    prompt = render_prompt("seed_instruction", lang=lang, kind=kind, topic=topic)
-    reply = await turns.ask([{"role": "user", "content": prompt}], max_tokens=120)
-    return first_paragraph(clean_answer(reply.content)), {"kind": kind, "topic": topic}
+    return await teacher_text(turns, "seed_instruction", lang, rng, INSTRUCTION_KINDS, "kind")
 
 
 async def translate(turns: TeacherTurns, text: str, lang: Language) -> str:

@@ -44,12 +44,20 @@ TOPICS = (
 )
 
 
+async def teacher_text(
+    turns: TeacherTurns, prompt: str, lang: Language, rng: random.Random, kinds: tuple[str, ...], kind_field: str
+) -> tuple[str, dict[str, str]]:
+    """Ask the teacher for a text (`prompt`) in `lang` of a random kind on a random topic; returns the text
+    and what it was asked for."""
+    kind, topic = rng.choice(kinds), rng.choice(TOPICS)
+    message = render_prompt(prompt, lang=lang, topic=topic, **{kind_field: kind})
+    reply = await turns.ask([{"role": "user", "content": message}], max_tokens=100)
+    return first_paragraph(clean_answer(reply.content)), {kind_field: kind, "topic": topic}
+
+
 async def teacher_seed(turns: TeacherTurns, lang: Language, rng: random.Random) -> tuple[str, dict[str, str]]:
-    """Ask the teacher for a seed text in `lang`; returns the text and what it was asked for."""
-    register, topic = rng.choice(REGISTERS), rng.choice(TOPICS)
-    prompt = render_prompt("seed_text", lang=lang, register=register, topic=topic)
-    reply = await turns.ask([{"role": "user", "content": prompt}], max_tokens=100)
-    return first_paragraph(clean_answer(reply.content)), {"register": register, "topic": topic}
+    """A seed text to translate, in `lang`, of some register (news, dialogue, legal...) and topic."""
+    return await teacher_text(turns, "seed_text", lang, rng, REGISTERS, "register")
 
 
 def first_paragraph(text: str, limit: int = 400) -> str:

@@ -345,30 +345,25 @@ async def _fault_response(request: web.Request, fault: str, state: MockState) ->
     return web.Response()
 
 
-class MockServer:
-    """Runs the mock server on 127.0.0.1 in a background thread; use as a context manager."""
+class BackgroundServer:
+    """Runs an aiohttp application on 127.0.0.1 in a background thread; use as a context manager."""
 
-    def __init__(self, state: MockState | None = None, port: int = 0) -> None:
-        self.state = state or MockState()
+    def __init__(self, app: web.Application, port: int = 0) -> None:
+        self._app = app
         self._port = port
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._runner: web.AppRunner | None = None
         self.port = 0
 
-    @property
-    def url(self) -> str:
-        """Base URL for the OpenAI client (`.../v1`)."""
-        return f"http://127.0.0.1:{self.port}/v1"
-
-    def start(self) -> MockServer:
+    def start(self) -> BackgroundServer:
         """Start serving; returns self."""
         self._thread.start()
         asyncio.run_coroutine_threadsafe(self._start(), self._loop).result(timeout=30)
         return self
 
     async def _start(self) -> None:
-        self._runner = web.AppRunner(make_app(self.state), access_log=None)
+        self._runner = web.AppRunner(self._app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", self._port)
         await site.start()
@@ -381,11 +376,24 @@ class MockServer:
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=30)
 
-    def __enter__(self) -> MockServer:
+    def __enter__(self) -> BackgroundServer:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+class MockServer(BackgroundServer):
+    """The mock teacher in a background thread: `.url` for the OpenAI client, `.state` for its counters."""
+
+    def __init__(self, state: MockState | None = None, port: int = 0) -> None:
+        self.state = state or MockState()
+        super().__init__(make_app(self.state), port)
+
+    @property
+    def url(self) -> str:
+        """Base URL for the OpenAI client (`.../v1`)."""
+        return f"http://127.0.0.1:{self.port}/v1"
 
 
 def serve_forever(state: MockState, port: int) -> None:
