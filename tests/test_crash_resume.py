@@ -12,8 +12,8 @@ from conftest import CLI, load_output, run_cli, server_stats
 
 from bayling_data.teacher.mock_server import MockServer, MockState
 
-N = 150
 ROUNDS = int(os.environ.get("BAYLING_KILL_ROUNDS", "4"))  # the issue asks for 20 in a row: see benchmarks/README.md
+N = 40 * ROUNDS  # enough work that most rounds are killed mid-run
 CONCURRENCY = 8
 
 
@@ -44,7 +44,7 @@ def test_kill_nine_then_resume(cli_env, tmp_path):
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
-            time.sleep(rng.uniform(1.0, 3.0))
+            time.sleep(rng.uniform(0.8, 2.0))  # start-up takes about 0.7 s: kills land mid-run
             if process.poll() is None:
                 process.send_signal(signal.SIGKILL)
                 kills += 1
@@ -52,7 +52,9 @@ def test_kill_nine_then_resume(cli_env, tmp_path):
         final = run_cli([*args, "--resume"], cli_env)
         assert final.returncode == 0, final.stderr
         stats = server_stats(server)
-    assert kills >= 1
+    print(f"kill -9 rounds: {ROUNDS}, killed mid-run: {kills}, requests repeated: "
+          f"{stats['completions'] - stats['unique_requests']}")
+    assert kills >= ROUNDS // 2
     dataset = load_output(out, tmp_path)
     assert dataset.num_rows == N
     assert len(set(dataset["id"])) == N
