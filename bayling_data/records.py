@@ -26,8 +26,6 @@ SCHEMA = pa.schema(
 
 REJECTED_SCHEMA = SCHEMA.append(pa.field("reject_reason", pa.string()))
 
-ROLES = ("system", "user", "assistant")
-
 
 @dataclass
 class Record:

@@ -52,8 +52,10 @@ def test_kill_nine_then_resume(cli_env, tmp_path):
         final = run_cli([*args, "--resume"], cli_env)
         assert final.returncode == 0, final.stderr
         stats = server_stats(server)
-    print(f"kill -9 rounds: {ROUNDS}, killed mid-run: {kills}, requests repeated: "
-          f"{stats['completions'] - stats['unique_requests']}")
+    print(
+        f"kill -9 rounds: {ROUNDS}, killed mid-run: {kills}, requests repeated: "
+        f"{stats['completions'] - stats['unique_requests']}"
+    )
     assert kills >= ROUNDS // 2
     dataset = load_output(out, tmp_path)
     assert dataset.num_rows == N

@@ -5,6 +5,8 @@ from __future__ import annotations
 from importlib.metadata import entry_points
 from typing import Any
 
+from bayling_data.generators.base import GenerationContext, Generator
+
 GROUP = "bayling_data.generators"
 
 
@@ -13,7 +15,7 @@ def available() -> dict[str, Any]:
     return {ep.name: ep for ep in entry_points(group=GROUP)}
 
 
-def create(name: str, context: Any) -> Any:
+def create(name: str, context: GenerationContext) -> Generator:
     """Instantiate generator `name` with a GenerationContext."""
     found = available()
     if name not in found:

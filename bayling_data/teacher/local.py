@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -121,8 +122,6 @@ class LocalServer:
         self._await_ready()
 
     def _log_file(self) -> Path:
-        import tempfile
-
         handle, name = tempfile.mkstemp(prefix="bayling-llama-", suffix=".log")
         os.close(handle)
         self._log_path = Path(name)
