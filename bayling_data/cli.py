@@ -146,6 +146,7 @@ def generate(
     skip_filter: Annotated[Optional[str], typer.Option(help="Filter steps to skip, comma-separated.")] = None,
     langid_backend: Annotated[Optional[str], typer.Option(help="py3langid (default), langdetect or cld2.")] = None,
     shard_rows: Annotated[int, typer.Option(help="Most records per parquet shard.")] = 10_000,
+    shard_mb: Annotated[Optional[float], typer.Option(help="About this many MiB per parquet shard.")] = None,
     license_id: Annotated[str, typer.Option("--license", help="License written in the dataset card.")] = "other",
     val_fraction: Annotated[float, typer.Option(help="Share of records in a validation split (by id hash).")] = 0.0,
     push_to_hub: Annotated[Optional[str], typer.Option(help="Push the finished dataset to this Hub repo.")] = None,
@@ -186,6 +187,7 @@ def generate(
             temperature=0.7 if temperature is None else temperature,
             max_tokens=answer_tokens or 512,
             shard_rows=shard_rows,
+            shard_mb=shard_mb,
             license=license_id,
             val_fraction=val_fraction,
             shard=parse_shard(shard),
@@ -287,6 +289,7 @@ def filter_(
     skip_filter: Annotated[Optional[str], typer.Option(help="Filter steps to skip, comma-separated.")] = None,
     langid_backend: Annotated[Optional[str], typer.Option(help="py3langid (default), langdetect or cld2.")] = None,
     shard_rows: Annotated[int, typer.Option(help="Most records per parquet shard.")] = 10_000,
+    shard_mb: Annotated[Optional[float], typer.Option(help="About this many MiB per parquet shard.")] = None,
     overwrite: Annotated[
         bool, typer.Option("--overwrite", help="Replace --out if it holds an earlier output.")
     ] = False,
@@ -310,6 +313,7 @@ def filter_(
             lang=languages.get(lang).code if lang else "",
             on_error=on_error,
             shard_rows=shard_rows,
+            shard_mb=shard_mb,
             overwrite=overwrite,
         )
         config = _filter_config(filters_config, skip_filter, langid_backend)
@@ -338,6 +342,7 @@ def merge(
     folders: Annotated[list[Path], typer.Argument(help="Output folders to combine (e.g. the shards of one job).")],
     out: Annotated[Path, typer.Option(help="Output folder of the merged dataset.")],
     shard_rows: Annotated[int, typer.Option(help="Most records per parquet shard.")] = 10_000,
+    shard_mb: Annotated[Optional[float], typer.Option(help="About this many MiB per parquet shard.")] = None,
     overwrite: Annotated[
         bool, typer.Option("--overwrite", help="Replace --out if it holds an earlier output.")
     ] = False,
@@ -353,7 +358,12 @@ def merge(
     dedup_only = FilterConfig(skip=[step for step in STEPS if step not in ("exact_dedup", "near_dedup")])
     try:
         options = FilterOptions(
-            inputs=[f / "data" for f in folders], out=out, format="bayling", shard_rows=shard_rows, overwrite=overwrite
+            inputs=[f / "data" for f in folders],
+            out=out,
+            format="bayling",
+            shard_rows=shard_rows,
+            shard_mb=shard_mb,
+            overwrite=overwrite,
         )
         state = run_filter(options, build_chain(dedup_only))
     except (InputError, ValueError, FileExistsError) as error:

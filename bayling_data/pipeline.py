@@ -47,6 +47,7 @@ class GenerateOptions:
     source_lang: str | None = None
     concurrency: int = 16
     shard_rows: int = 10_000
+    shard_mb: float | None = None
     checkpoint_seconds: float = 30.0
     max_attempts: int | None = None
     resume: bool = False
@@ -180,16 +181,14 @@ async def run_generate(options: GenerateOptions, teacher: Teacher, chain: Filter
         await asyncio.gather(ticker, *(task for _, task in pending), return_exceptions=True)
         save()
         progress.close()
-    return _finish(folder, state, options.shard_rows, options.license, options.val_fraction)
+    return _finish(folder, state, options)
 
 
-def _finish(
-    folder: OutputFolder, state: dict[str, Any], shard_rows: int, license_id: str, val_fraction: float = 0.0
-) -> dict[str, Any]:
+def _finish(folder: OutputFolder, state: dict[str, Any], options: GenerateOptions | FilterOptions) -> dict[str, Any]:
     """Shards, dataset card and run summary; then the parts go."""
-    shards = finalize(folder, state, shard_rows, val_fraction)
+    shards = finalize(folder, state, options.shard_rows, options.val_fraction, options.shard_mb)
     state.update(complete=True, shards=shards)
-    (folder.root / "README.md").write_text(card.render(state, shards, license_id), "utf-8")
+    (folder.root / "README.md").write_text(card.render(state, shards, options.license), "utf-8")
     summary = {k: state.get(k) for k in ("config", "stats", "usage", "shards", "prompt_hashes")}
     atomic_write_bytes(folder.root / "run_summary.json", json.dumps(summary, ensure_ascii=False, indent=1).encode())
     folder.save_state(state)
@@ -238,6 +237,7 @@ class FilterOptions:
     lang: str = ""  # declared language of every turn of imported records (FLORES code)
     on_error: str = "fail"
     shard_rows: int = 10_000
+    shard_mb: float | None = None
     overwrite: bool = False
     license: str = "other"
     val_fraction: float = 0.0
@@ -307,4 +307,4 @@ def run_filter(
         raise InputError(f"no records found in {', '.join(map(str, options.inputs))}")
     stats.skipped_lines = skips.skipped
     writer.flush({"stats": stats.to_dict()})
-    return _finish(folder, state, options.shard_rows, options.license, options.val_fraction)
+    return _finish(folder, state, options)

@@ -192,3 +192,29 @@ def test_shards_are_disjoint_deterministic_and_merge(mock_teacher, cli_env, tmp_
     dataset = load_output(merged, tmp_path)
     assert dataset.num_rows == 41  # the repeated shard 1 was removed as duplicates
     assert sorted(dataset["id"]) == sorted(i for p in parts for i in p["id"])
+
+
+def test_shard_size_in_megabytes(mock_teacher, cli_env, tmp_path):
+    out = tmp_path / "run"
+    done = run_cli(
+        [
+            "generate",
+            "--langs",
+            "en,de",
+            "--n",
+            "60",
+            "--base-url",
+            mock_teacher.url,
+            "--out",
+            str(out),
+            "--shard-mb",
+            "0.01",
+        ],
+        cli_env,
+    )
+    assert done.returncode == 0, done.stderr
+    shards = sorted((out / "data").glob("train-*.parquet"))
+    assert len(shards) > 1
+    assert all(s.name.endswith(f"-of-{len(shards):05d}.parquet") for s in shards)
+    assert all(s.stat().st_size < 3 * 0.01 * 2**20 for s in shards)  # about the size asked for
+    assert load_output(out, tmp_path).num_rows == 60

@@ -139,15 +139,29 @@ def is_validation(record_id: str, fraction: float) -> bool:
     return fraction > 0 and xxhash.xxh3_64_intdigest(record_id.encode()) / 2**64 < fraction
 
 
+def rows_for_size(parts: list[Path], megabytes: float) -> int:
+    """How many rows make a shard of about `megabytes` MiB, from the parts' compressed size per row."""
+    rows = sum(pq.ParquetFile(p).metadata.num_rows for p in parts)
+    size = sum(p.stat().st_size for p in parts)
+    return max(1, int(megabytes * 2**20 * rows / size)) if rows and size else 1
+
+
 def finalize(
-    folder: OutputFolder, state: dict[str, Any], shard_rows: int, val_fraction: float = 0.0
+    folder: OutputFolder,
+    state: dict[str, Any],
+    shard_rows: int,
+    val_fraction: float = 0.0,
+    shard_mb: float | None = None,
 ) -> dict[str, list[str]]:
-    """Rewrite the parts as Hub-layout shards of at most `shard_rows` rows; returns the shard paths per split."""
+    """Rewrite the parts as Hub-layout shards of at most `shard_rows` rows (and about `shard_mb` MiB when
+    given); returns the shard paths per split."""
     for subdir in ("data", "rejected"):
         if (folder.root / subdir).exists():
             shutil.rmtree(folder.root / subdir)  # a finalize interrupted before: start it again
     kept_parts = [folder.parts_dir / name for name in state["parts"].get("train", [])]
     rejected_parts = [folder.parts_dir / name for name in state["parts"].get("rejected", [])]
+    if shard_mb is not None:
+        shard_rows = min(shard_rows, rows_for_size(kept_parts + rejected_parts, shard_mb))
     plan = [("train", "data", SCHEMA, kept_parts, lambda i: not is_validation(i, val_fraction))]
     if val_fraction > 0:
         plan.append(("validation", "data", SCHEMA, kept_parts, lambda i: is_validation(i, val_fraction)))
