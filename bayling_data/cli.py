@@ -124,6 +124,11 @@ def generate(
     max_cost: Annotated[Optional[float], typer.Option(help="Stop cleanly when this many USD are spent.")] = None,
     max_requests: Annotated[Optional[int], typer.Option(help="Stop cleanly after this many teacher requests.")] = None,
     max_tokens: Annotated[Optional[int], typer.Option(help="Stop cleanly after this many tokens in+out.")] = None,
+    batch: Annotated[bool, typer.Option("--batch", help="Send requests through the OpenAI Batch API.")] = False,
+    batch_window: Annotated[
+        float, typer.Option(help="--batch: seconds without new requests before a job is sent.")
+    ] = 2.0,
+    batch_poll: Annotated[float, typer.Option(help="--batch: seconds between status checks of a job.")] = 30.0,
     rpm: Annotated[Optional[int], typer.Option(help="Most teacher requests per minute.")] = None,
     tpm: Annotated[
         Optional[int], typer.Option(help="Most teacher tokens per minute (estimated before sending).")
@@ -224,6 +229,9 @@ def generate(
         budget=Budget(max_cost=max_cost, max_requests=max_requests, max_tokens=max_tokens),
         rpm=rpm,
         tpm=tpm,
+        batch=batch,
+        batch_window=batch_window,
+        batch_poll=batch_poll,
         local=LocalOptions(model_path=model_path, n_ctx=ctx_size, threads=threads),
     )
 

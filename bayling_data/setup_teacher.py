@@ -37,6 +37,9 @@ class TeacherOptions:
     price_in: float | None = None
     price_out: float | None = None
     budget: Budget | None = None
+    batch: bool = False
+    batch_window: float = 2.0
+    batch_poll: float = 30.0
     rpm: int | None = None
     tpm: int | None = None
     local: LocalOptions | None = None
@@ -112,6 +115,8 @@ async def open_teacher(options: TeacherOptions) -> AsyncIterator[Teacher]:
             max_attempts=options.max_attempts,
             limiter=RateLimiter(options.rpm, options.tpm),
         )
+        if options.batch:
+            teacher.use_batch_api(options.batch_window, options.batch_poll)
         try:
             await teacher.check()
             yield teacher

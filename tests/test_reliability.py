@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import time
 
-from conftest import load_output, run_cli, server_stats
+from conftest import CLI, load_output, run_cli, server_stats
 
 from bayling_data.teacher.mock_server import MockServer, MockState
 
@@ -56,3 +59,47 @@ def test_budget_stops_cleanly_then_resume_finishes(mock_teacher, cli_env, tmp_pa
     assert dataset.num_rows == 40 and len(set(dataset["id"])) == 40
     stats = server_stats(mock_teacher)
     assert stats["completions"] == stats["unique_requests"]  # nothing answered before was asked again
+
+
+def test_batch_api_generate_then_resume_polls_the_same_jobs(cli_env, tmp_path):
+    """--batch: requests go out as Batch API jobs (no chat calls); a run killed while a job is pending
+    polls that job on --resume instead of sending its requests again."""
+    out = tmp_path / "run"
+    args = [
+        "generate",
+        "--langs",
+        "en,de",
+        "--n",
+        "12",
+        "--out",
+        str(out),
+        "--batch",
+        "--batch-window",
+        "0.2",
+        "--batch-poll",
+        "0.1",
+    ]
+    with MockServer(MockState(batch_polls=40)) as server:  # a job takes about 4 s
+        args += ["--base-url", server.url]
+        process = subprocess.Popen(
+            [*CLI, *args],
+            env=cli_env,
+            cwd=cli_env["XDG_CACHE_HOME"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 60
+        while server.state.counters["batches"] == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        process.send_signal(signal.SIGKILL)  # the first job is submitted and still in progress
+        process.wait(timeout=30)
+        pending = server.state.counters["batch_requests"]
+        assert pending > 0
+        server.state.batch_polls = 2
+        resumed = run_cli([*args, "--resume"], cli_env)
+        assert resumed.returncode == 0, resumed.stderr
+        counters = server_stats(server)
+    assert counters.get("completions", 0) == 0  # nothing went through the chat endpoint
+    assert counters["batch_requests"] == counters["unique_requests"]  # no request was sent in two jobs
+    assert counters["batch_requests"] > pending
+    assert load_output(out, tmp_path).num_rows == 12

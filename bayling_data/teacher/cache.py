@@ -25,6 +25,7 @@ class RequestCache:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("CREATE TABLE IF NOT EXISTS replies (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        self._db.execute("CREATE TABLE IF NOT EXISTS batches (id TEXT PRIMARY KEY, keys TEXT NOT NULL, done INTEGER)")
 
     def get(self, key: str) -> dict[str, Any] | None:
         """The stored answer for `key`, or None."""
@@ -37,6 +38,21 @@ class RequestCache:
             "INSERT OR REPLACE INTO replies (key, value) VALUES (?, ?)",
             (key, json.dumps(value, ensure_ascii=False)),
         )
+
+    def add_batch(self, batch_id: str, keys: list[str]) -> None:
+        """Remember a submitted Batch API job and the requests in it (a restart polls it again)."""
+        self._db.execute(
+            "INSERT OR REPLACE INTO batches (id, keys, done) VALUES (?, ?, 0)", (batch_id, json.dumps(keys))
+        )
+
+    def finish_batch(self, batch_id: str) -> None:
+        """Mark a batch as collected."""
+        self._db.execute("UPDATE batches SET done = 1 WHERE id = ?", (batch_id,))
+
+    def pending_batches(self) -> list[tuple[str, list[str]]]:
+        """Submitted batches whose results were not collected yet."""
+        rows = self._db.execute("SELECT id, keys FROM batches WHERE done = 0").fetchall()
+        return [(batch_id, json.loads(keys)) for batch_id, keys in rows]
 
     def __len__(self) -> int:
         return self._db.execute("SELECT COUNT(*) FROM replies").fetchone()[0]

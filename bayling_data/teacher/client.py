@@ -17,9 +17,11 @@ from tenacity import (
 )
 
 from bayling_data.teacher.accounting import Usage
+from bayling_data.teacher.batch import BatchDispatcher
 from bayling_data.teacher.cache import RequestCache, request_key
 from bayling_data.teacher.errors import (
     TeacherAuthError,
+    TeacherError,
     TeacherRequestFailed,
     TeacherUnreachable,
 )
@@ -100,6 +102,7 @@ class Teacher:
         self.max_attempts = max_attempts
         self.limiter = limiter or RateLimiter()
         self._stopping = False
+        self.batch: BatchDispatcher | None = None
         self._wait = _Wait(backoff, self.limiter)
         self.concurrency = concurrency
         self._limit = asyncio.Semaphore(concurrency)
@@ -147,6 +150,11 @@ class Teacher:
         if self.cache is not None and (hit := self.cache.get(key)) is not None:
             self.usage.cache_hits += 1
             return Reply(**hit, cached=True)
+        if self.batch is not None:  # no await between the cache check and the submit: no double send
+            answer = await self.batch.submit(key, {"model": self.model, "messages": messages, **params})
+            if not answer["content"] or (json_mode and extract_json(answer["content"]) is None):
+                raise TeacherRequestFailed("batch_empty_or_malformed")
+            return Reply(**answer)
         reply = await self._request(messages, params, json_mode)
         if self.cache is not None:
             self.cache.put(
@@ -215,9 +223,18 @@ class Teacher:
             raise EmptyAnswer("malformed JSON")
         return Reply(content, choice.finish_reason or "stop", prompt_tokens, completion_tokens)
 
+    def use_batch_api(self, window: float = 2.0, poll: float = 10.0) -> None:
+        """Send requests that miss the cache through the Batch API (needs the cache: that is where jobs live)."""
+        if self.cache is None:
+            raise TeacherError("--batch needs the request cache (drop --no-cache)")
+        self.batch = BatchDispatcher(self._client, self.cache, self.usage, window=window, poll=poll)
+        self.batch.resume()
+
     def stop_new_requests(self) -> None:
         """Send nothing new; requests already sent still finish and are cached (nothing paid is lost)."""
         self._stopping = True
+        if self.batch is not None:
+            self.batch.stop()  # submitted jobs stay on the server; --resume polls them
 
     async def aclose(self) -> None:
         """Close the HTTP client."""

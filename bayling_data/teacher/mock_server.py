@@ -158,6 +158,9 @@ class MockState:
     faults: Faults = field(default_factory=Faults)
     request_budget: int | None = None  # requests allowed per budget window (x-ratelimit-* headers, then 429)
     budget_window: float = 1.0
+    batch_polls: int = 2  # a batch reports in_progress this many times before completed
+    files: dict[str, bytes] = field(default_factory=dict)
+    batches: dict[str, dict[str, Any]] = field(default_factory=dict)
     counters: Counter = field(default_factory=Counter)
     unique_requests: set[str] = field(default_factory=set)
 
@@ -247,31 +250,74 @@ def make_app(state: MockState) -> web.Application:
             return await _fault_response(request, fault, state)
         state.counters["completions"] += 1
         state.unique_requests.add(hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest())
-        content = answer(body)
-        max_tokens = int(body.get("max_tokens") or 1_000_000)
-        words = content.split(" ")
-        finish = "stop"
-        if len(words) > max_tokens:
-            content, finish = " ".join(words[:max_tokens]), "length"
-        prompt_tokens = sum(len(str(m.get("content", ""))) // 4 + 1 for m in body.get("messages", []))
-        completion_tokens = len(content) // 4 + 1
         return web.json_response(
-            {
-                "id": f"chatcmpl-{state.counters['requests']}",
-                "object": "chat.completion",
-                "created": int(time.time()),
-                "model": body.get("model", state.model),
-                "choices": [
-                    {"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": finish}
-                ],
-                "usage": {
-                    "prompt_tokens": prompt_tokens,
-                    "completion_tokens": completion_tokens,
-                    "total_tokens": prompt_tokens + completion_tokens,
-                },
-            },
+            _completion(body, state),
             headers=limit_headers,
         )
+
+    async def upload_file(request: web.Request) -> web.Response:
+        if denied := _check_auth(request, state):
+            return denied
+        form = await request.post()
+        upload = form["file"]
+        content = upload.file.read() if hasattr(upload, "file") else bytes(upload)
+        file_id = f"file-{len(state.files)}"
+        state.files[file_id] = content
+        return web.json_response(
+            {
+                "id": file_id,
+                "object": "file",
+                "bytes": len(content),
+                "created_at": 0,
+                "filename": getattr(upload, "filename", "upload"),
+                "purpose": form.get("purpose"),
+                "status": "processed",
+            }
+        )
+
+    async def file_content(request: web.Request) -> web.Response:
+        content = state.files.get(request.match_info["file_id"])
+        if content is None:
+            return web.json_response({"error": {"message": "no such file"}}, status=404)
+        return web.Response(body=content, content_type="application/octet-stream")
+
+    async def create_batch(request: web.Request) -> web.Response:
+        if denied := _check_auth(request, state):
+            return denied
+        body = await request.json()
+        batch_id = f"batch_{len(state.batches)}"
+        lines = []
+        for line in state.files[body["input_file_id"]].decode().splitlines():
+            item = json.loads(line)
+            state.counters["batch_requests"] += 1
+            state.unique_requests.add(hashlib.sha256(json.dumps(item["body"], sort_keys=True).encode()).hexdigest())
+            completion = _completion(item["body"], state)
+            lines.append(
+                json.dumps(
+                    {
+                        "id": f"req_{len(lines)}",
+                        "custom_id": item["custom_id"],
+                        "error": None,
+                        "response": {"status_code": 200, "request_id": "r", "body": completion},
+                    }
+                )
+            )
+        output_id = f"file-{len(state.files)}"
+        state.files[output_id] = ("\n".join(lines) + "\n").encode()
+        state.batches[batch_id] = {
+            "polls_left": state.batch_polls,
+            "output_file_id": output_id,
+            "input_file_id": body["input_file_id"],
+        }
+        state.counters["batches"] += 1
+        return web.json_response(_batch_object(batch_id, state.batches[batch_id]))
+
+    async def get_batch(request: web.Request) -> web.Response:
+        batch = state.batches.get(request.match_info["batch_id"])
+        if batch is None:
+            return web.json_response({"error": {"message": "no such batch"}}, status=404)
+        batch["polls_left"] -= 1
+        return web.json_response(_batch_object(request.match_info["batch_id"], batch))
 
     async def stats(request: web.Request) -> web.Response:
         return web.json_response({**state.counters, "unique_requests": len(state.unique_requests)})
@@ -284,9 +330,51 @@ def make_app(state: MockState) -> web.Application:
     app = web.Application(client_max_size=64 * 1024 * 1024)
     app.router.add_get("/v1/models", models)
     app.router.add_post("/v1/chat/completions", chat)
+    app.router.add_post("/v1/files", upload_file)
+    app.router.add_get("/v1/files/{file_id}/content", file_content)
+    app.router.add_post("/v1/batches", create_batch)
+    app.router.add_get("/v1/batches/{batch_id}", get_batch)
     app.router.add_get("/_stats", stats)
     app.router.add_post("/_reset", reset)
     return app
+
+
+def _completion(body: dict[str, Any], state: MockState) -> dict[str, Any]:
+    """A chat.completion object answering `body`."""
+    content = answer(body)
+    max_tokens = int(body.get("max_tokens") or 1_000_000)
+    words = content.split(" ")
+    finish = "stop"
+    if len(words) > max_tokens:
+        content, finish = " ".join(words[:max_tokens]), "length"
+    prompt_tokens = sum(len(str(m.get("content", ""))) // 4 + 1 for m in body.get("messages", []))
+    completion_tokens = len(content) // 4 + 1
+    return {
+        "id": f"chatcmpl-{state.counters['requests']}",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": body.get("model", state.model),
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": finish}],
+        "usage": {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": completion_tokens,
+            "total_tokens": prompt_tokens + completion_tokens,
+        },
+    }
+
+
+def _batch_object(batch_id: str, batch: dict[str, Any]) -> dict[str, Any]:
+    done = batch["polls_left"] < 0
+    return {
+        "id": batch_id,
+        "object": "batch",
+        "endpoint": "/v1/chat/completions",
+        "completion_window": "24h",
+        "created_at": 0,
+        "input_file_id": batch["input_file_id"],
+        "status": "completed" if done else "in_progress",
+        "output_file_id": batch["output_file_id"] if done else None,
+    }
 
 
 def _check_auth(request: web.Request, state: MockState) -> web.Response | None:
