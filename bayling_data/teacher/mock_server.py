@@ -2,7 +2,8 @@
 
 It answers chat completions with text in the language the prompt asks for ("Output language:
 NAME (CODE)"), derived from a hash of the request, so the same request always gets the same
-answer. It can add latency and inject faults, and counts what it served (`GET /_stats`).
+answer. It can add latency, inject faults and rate limits, and counts what it served (`GET /_stats`).
+It also serves the files and batches endpoints of the Batch API.
 """
 
 from __future__ import annotations
@@ -322,11 +323,6 @@ def make_app(state: MockState) -> web.Application:
     async def stats(request: web.Request) -> web.Response:
         return web.json_response({**state.counters, "unique_requests": len(state.unique_requests)})
 
-    async def reset(request: web.Request) -> web.Response:
-        state.counters.clear()
-        state.unique_requests.clear()
-        return web.json_response({"ok": True})
-
     app = web.Application(client_max_size=64 * 1024 * 1024)
     app.router.add_get("/v1/models", models)
     app.router.add_post("/v1/chat/completions", chat)
@@ -335,7 +331,7 @@ def make_app(state: MockState) -> web.Application:
     app.router.add_post("/v1/batches", create_batch)
     app.router.add_get("/v1/batches/{batch_id}", get_batch)
     app.router.add_get("/_stats", stats)
-    app.router.add_post("/_reset", reset)
+
     return app
 
 
