@@ -222,3 +222,22 @@ def test_filter_config_file(tmp_path):
     bad.write_text("near_dup_treshold: 0.9\n")
     with pytest.raises(ValueError, match="unknown filter setting"):
         FilterConfig.from_file(bad)
+
+
+def test_compact_lsh_finds_candidates_across_merges():
+    import numpy as np
+
+    from bayling_data.filters.lsh import CompactLSH
+
+    index = CompactLSH(num_perm=128, bands=16, min_merge=4)  # merges often
+    rng = np.random.default_rng(0)
+    signatures = rng.integers(0, 2**32, size=(50, 128), dtype=np.uint32)
+    for signature in signatures:
+        index.insert(signature, index.band_keys(signature))
+    probe = signatures[3].copy()
+    probe[:10] = 0  # 10 of 128 values changed: most bands still match
+    found = index.candidates(index.band_keys(probe))
+    assert 3 in found.tolist()
+    assert index.similarity(probe, np.array([3]))[0] == pytest.approx(118 / 128)
+    unrelated = rng.integers(0, 2**32, size=128, dtype=np.uint32)
+    assert index.candidates(index.band_keys(unrelated)).size == 0

@@ -6,10 +6,12 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
+import numpy as np
 import xxhash
-from rensa import RMinHash, RMinHashLSH
+from rensa import RMinHash
 
 from bayling_data.filters.base import Filter
+from bayling_data.filters.lsh import CompactLSH
 from bayling_data.records import Record
 
 FIELDS = ("all", "user", "assistant", "first_user")
@@ -90,36 +92,31 @@ class NearDedup(Filter):
         self.ngram = ngram
         self.num_perm = num_perm
         self.fields = fields
-        bands = 16 if num_perm % 16 == 0 else 8
-        self.lsh = RMinHashLSH(threshold=threshold, num_perm=num_perm, num_bands=bands)
-        self._stored: dict[int, RMinHash] = {}  # for verifying LSH candidates
+        self.index = CompactLSH(num_perm, bands=16 if num_perm % 16 == 0 else 8)
 
-    def _minhash(self, record: Record) -> RMinHash | None:
+    def _signature(self, record: Record) -> np.ndarray | None:
         grams = char_shingles(dedup_text(record, self.fields), self.ngram)
         if not grams:
             return None
         minhash = RMinHash(num_perm=self.num_perm, seed=42)
         minhash.update(grams)
-        return minhash
+        return np.asarray(minhash.digest(), dtype=np.uint32)
 
     def check(self, record: Record) -> str | None:
-        minhash = self._minhash(record)
-        if minhash is None:
+        signature = self._signature(record)
+        if signature is None:
             return None
-        for key in self.lsh.query(minhash):
-            similarity = self._stored[key].jaccard(minhash)
+        keys = self.index.band_keys(signature)
+        candidates = self.index.candidates(keys)
+        if candidates.size:
+            similarity = float(self.index.similarity(signature, candidates).max())
             if similarity >= self.threshold:
                 record.scores["near_dup_similarity"] = round(similarity, 3)
                 return "near_duplicate"
-        self._insert(minhash)
+        self.index.insert(signature, keys)
         return None
-
-    def _insert(self, minhash: RMinHash) -> None:
-        key = len(self._stored)
-        self.lsh.insert(key, minhash)
-        self._stored[key] = minhash
 
     def warm(self, records: Iterable[Record]) -> None:
         for record in records:
-            if (minhash := self._minhash(record)) is not None:
-                self._insert(minhash)
+            if (signature := self._signature(record)) is not None:
+                self.index.insert(signature, self.index.band_keys(signature))
