@@ -169,8 +169,11 @@ class LanguageFilter(Filter):
                 continue
             # A few hundred characters decide the language as well as the whole text, at bounded cost.
             sample = text[: self.max_chars]
-            if self._fast_accept(sample, lang):
+            verdict = self._cld2_verdict(sample, lang)
+            if verdict is True:
                 continue
+            if position < 0 and verdict is None:
+                continue  # the seed is only checked for a clear slip: the classifier is kept for the turns
             predicted, probability = self.backend.best(sample, self._candidates(frozenset(record_langs)))
             if self._accepts(lang, predicted):
                 lowest = min(lowest, probability)
@@ -185,17 +188,20 @@ class LanguageFilter(Filter):
         record.scores["langid_min_prob"] = round(lowest, 3)
         return None
 
-    def _fast_accept(self, text: str, lang: languages.Language) -> bool:
-        """CLD2 (C++, ~10x faster) accepts text it is sure is in the declared language; anything else goes to
-        the candidate-set classifier. Only a confident match is trusted, so siblings still get the full check."""
+    def _cld2_verdict(self, text: str, lang: languages.Language) -> bool | None:
+        """CLD2 (C++, ~10x faster): True when it is sure the text is in the declared language, False when it is
+        sure of another one, None when unsure. Only True skips the candidate-set classifier for a turn, so
+        siblings still get the full check."""
         if self._cld2 is None:
-            return False
+            return None
         try:
             reliable, _, details = self._cld2.detect(text, bestEffort=True)
         except self._cld2.error:
-            return False
+            return None
         code, percent = details[0][1].split("-")[0], details[0][2]
-        return reliable and percent >= 90 and self._accepts(lang, code)
+        if not reliable or percent < 90 or code == "un":
+            return None
+        return self._accepts(lang, code)
 
     @functools.lru_cache(maxsize=1024)  # noqa: B019 - one filter per run
     def _candidates(self, codes: frozenset[str]) -> frozenset[str]:
