@@ -203,13 +203,16 @@ def _route(outcome: Record | Rejection, chain: FilterChain, writer: PartWriter, 
         if outcome.record is not None:
             writer.add(outcome.record, f"generator:{outcome.reason}")
         return
-    reason = chain(outcome)
+    _keep_or_reject(outcome, chain(outcome), writer, stats)
+
+
+def _keep_or_reject(record: Record, reason: str | None, writer: PartWriter, stats: RunStats) -> None:
+    """Write a record to the kept or the rejected split (with its reason) and count it."""
+    writer.add(record, reason)
     if reason is None:
-        writer.add(outcome)
-        stats.add_kept(outcome)
+        stats.add_kept(record)
     else:
-        writer.add(outcome, reason)
-        stats.add_rejected(reason, outcome)
+        stats.add_rejected(reason, record)
 
 
 def _check_same_run(saved: dict[str, Any], current: dict[str, Any]) -> None:
@@ -292,12 +295,7 @@ def run_filter(
         checked = ((record, None) for record in iter_input_records(options, skips))
     try:
         for record, upstream in checked:
-            reason = upstream or chain(record)
-            writer.add(record, reason)
-            if reason is None:
-                stats.add_kept(record)
-            else:
-                stats.add_rejected(reason, record)
+            _keep_or_reject(record, upstream or chain(record), writer, stats)
             progress.update(stats.kept, stats.rejected)
             if writer.buffered >= options.shard_rows:
                 writer.flush({"stats": stats.to_dict()})

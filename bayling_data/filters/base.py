@@ -18,8 +18,8 @@ class Filter:
         """None to keep the record, or a short reason (`name:detail`) to reject it."""
         raise NotImplementedError
 
-    def warm(self, records: Iterable[Record]) -> None:
-        """See records kept before (a resumed run) so that state such as dedup indexes carries over."""
+    def remember(self, record: Record) -> None:
+        """See a record kept before (a resumed run) so that state such as dedup indexes carries over."""
 
 
 class FilterChain:
@@ -45,7 +45,7 @@ class FilterChain:
         return None
 
     def warm(self, records: Iterable[Record]) -> None:
-        """Feed kept records of an earlier run to every stateful filter."""
-        kept = list(records) if len(self.filters) > 1 else records
-        for step in self.filters:
-            step.warm(kept)
+        """Feed kept records of an earlier run to every filter, streaming (one pass, one record at a time)."""
+        for record in records:
+            for step in self.filters:
+                step.remember(record)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
 
 import numpy as np
 import xxhash
@@ -56,8 +55,8 @@ class ExactDedup(Filter):
         self.seen.add(key)
         return None
 
-    def warm(self, records: Iterable[Record]) -> None:
-        self.seen.update(self._key(r) for r in records)
+    def remember(self, record: Record) -> None:
+        self.seen.add(self._key(record))
 
 
 def shingles(text: str, size: int) -> list[str]:
@@ -116,7 +115,6 @@ class NearDedup(Filter):
         self.index.insert(signature, keys)
         return None
 
-    def warm(self, records: Iterable[Record]) -> None:
-        for record in records:
-            if (signature := self._signature(record)) is not None:
-                self.index.insert(signature, self.index.band_keys(signature))
+    def remember(self, record: Record) -> None:
+        if (signature := self._signature(record)) is not None:
+            self.index.insert(signature, self.index.band_keys(signature))
