@@ -15,7 +15,7 @@ from bayling_data.filters.build import GLOBAL_STEPS, per_record_steps
 from bayling_data.pipeline import FilterOptions, run_filter
 from bayling_data.records import Record
 from bayling_data.sources.formats import detect_format, to_record
-from bayling_data.sources.readers import InputError
+from bayling_data.sources.readers import InputError, file_kind, input_files
 
 
 class PerRecordSteps:
@@ -35,13 +35,12 @@ class PerRecordSteps:
 
 
 def _files(inputs: list[Path]) -> tuple[list[str], str]:
-    files = [p for path in inputs for p in (sorted(path.rglob("*")) if path.is_dir() else [path]) if p.is_file()]
-    kinds = {
-        "parquet" if f.suffix == ".parquet" else "json" for f in files if f.suffix in (".parquet", ".jsonl", ".gz")
-    }
-    if len(kinds) != 1:
+    """The input files and the one reader they need: Ray reads jsonl(.gz) or parquet, one kind per run."""
+    files = [f for path in inputs for f in input_files(path)]
+    kinds = {file_kind(f) for f in files}
+    if len(kinds) != 1 or not kinds <= {"jsonl", "parquet"}:
         raise InputError("the Ray engine reads one kind of input at a time: .jsonl(.gz) or .parquet files")
-    return [str(f) for f in files if f.suffix in (".parquet", ".jsonl", ".gz")], kinds.pop()
+    return [str(f) for f in files], "parquet" if kinds == {"parquet"} else "json"
 
 
 def _checked(options: FilterOptions, config: FilterConfig, address: str | None) -> Iterator[tuple[Record, str | None]]:

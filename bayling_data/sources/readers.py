@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 
@@ -52,14 +53,14 @@ def _parquet_rows(path: Path) -> Iterator[tuple[dict[str, Any], str]]:
             yield row, f"{path}:row {number}"
 
 
-def _files(path: Path) -> list[Path]:
+def input_files(path: Path) -> list[Path]:
+    """The record files of an input: the file itself, or the jsonl/parquet/arrow files of a folder."""
     if path.is_dir():
         found = sorted(  # a saved HF dataset's dataset_info.json / state.json are not records
             p
             for p in path.rglob("*")
-            if p.is_file() and not p.name.endswith(".json") and _kind(p) in ("jsonl", "parquet", "arrow")
+            if p.is_file() and not p.name.endswith(".json") and file_kind(p) in ("jsonl", "parquet", "arrow")
         )
-
         found = [p for p in found if not any(part.startswith(".") for part in p.relative_to(path).parts)]
         if not found:
             raise InputError(f"{path}: no .jsonl, .jsonl.gz, .parquet or .arrow files found in this folder")
@@ -69,7 +70,8 @@ def _files(path: Path) -> list[Path]:
     return [path]
 
 
-def _kind(path: Path) -> str:
+def file_kind(path: Path) -> str:
+    """jsonl, parquet, arrow, txt or unknown, from the file name."""
     name = path.name.lower()
     if name.endswith((".jsonl", ".jsonl.gz", ".json", ".ndjson")):
         return "jsonl"
@@ -83,8 +85,6 @@ def _kind(path: Path) -> str:
 
 
 def _arrow_rows(path: Path) -> Iterator[tuple[dict[str, Any], str]]:
-    import pyarrow as pa
-
     with pa.memory_map(str(path)) as source:
         try:
             reader = pa.ipc.open_stream(source)
@@ -105,8 +105,8 @@ def iter_rows(
 ) -> Iterator[tuple[dict[str, Any], str]]:
     """Rows of a jsonl(.gz) / parquet / txt file, a saved HF dataset folder, or a folder of such files."""
     skips = skips or SkipCounter()
-    for file in _files(path):
-        kind = _kind(file)
+    for file in input_files(path):
+        kind = file_kind(file)
         if kind == "jsonl":
             yield from _jsonl_rows(file, on_error, skips)
         elif kind == "parquet":
