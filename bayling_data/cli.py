@@ -25,6 +25,14 @@ teacher_app = typer.Typer(no_args_is_help=True, help="Run a teacher server (loca
 app.add_typer(teacher_app, name="teacher")
 err = Console(stderr=True)
 
+# Options that several commands share, declared once.
+FiltersFile = Annotated[Optional[Path], typer.Option("--filters", help="YAML/TOML file of filter settings.")]
+SkipFilter = Annotated[Optional[str], typer.Option(help="Filter steps to skip, comma-separated.")]
+LangidBackend = Annotated[Optional[str], typer.Option(help="py3langid (default), langdetect or cld2.")]
+ShardRows = Annotated[int, typer.Option(help="Most records per parquet shard.")]
+ShardMb = Annotated[Optional[float], typer.Option(help="About this many MiB per parquet shard.")]
+ReplaceOutput = Annotated[bool, typer.Option("--overwrite", help="Replace --out if it holds an earlier output.")]
+
 
 def fail(message: str, code: int = 2) -> typer.Exit:
     """Print a clear error and return the exit to raise."""
@@ -145,13 +153,11 @@ def generate(
     model_path: Annotated[Optional[Path], typer.Option(help="GGUF model for the local teacher.")] = None,
     ctx_size: Annotated[int, typer.Option(help="Context size of the local teacher.")] = 2048,
     threads: Annotated[int, typer.Option(help="Threads of the local teacher (0: all cores).")] = 0,
-    filters_config: Annotated[
-        Optional[Path], typer.Option("--filters", help="YAML/TOML file of filter settings.")
-    ] = None,
-    skip_filter: Annotated[Optional[str], typer.Option(help="Filter steps to skip, comma-separated.")] = None,
-    langid_backend: Annotated[Optional[str], typer.Option(help="py3langid (default), langdetect or cld2.")] = None,
-    shard_rows: Annotated[int, typer.Option(help="Most records per parquet shard.")] = 10_000,
-    shard_mb: Annotated[Optional[float], typer.Option(help="About this many MiB per parquet shard.")] = None,
+    filters_config: FiltersFile = None,
+    skip_filter: SkipFilter = None,
+    langid_backend: LangidBackend = None,
+    shard_rows: ShardRows = 10_000,
+    shard_mb: ShardMb = None,
     license_id: Annotated[str, typer.Option("--license", help="License written in the dataset card.")] = "other",
     val_fraction: Annotated[float, typer.Option(help="Share of records in a validation split (by id hash).")] = 0.0,
     push_to_hub: Annotated[Optional[str], typer.Option(help="Push the finished dataset to this Hub repo.")] = None,
@@ -160,7 +166,7 @@ def generate(
         Optional[str], typer.Option(help="k/N: make the k-th of N disjoint parts of the job (k from 0).")
     ] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue the run in --out.")] = False,
-    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace the run in --out.")] = False,
+    overwrite: ReplaceOutput = False,
 ) -> None:
     """Generate a dataset of exactly --n records with a teacher LLM."""
     from bayling_data.pipeline import GenerateOptions, RunIncomplete, run_generate
@@ -291,16 +297,12 @@ def filter_(
         Optional[str], typer.Option(help="Language every turn should be in (enables language ID on imports).")
     ] = None,
     on_error: Annotated[str, typer.Option(help="fail (default) or skip malformed lines.")] = "fail",
-    filters_config: Annotated[
-        Optional[Path], typer.Option("--filters", help="YAML/TOML file of filter settings.")
-    ] = None,
-    skip_filter: Annotated[Optional[str], typer.Option(help="Filter steps to skip, comma-separated.")] = None,
-    langid_backend: Annotated[Optional[str], typer.Option(help="py3langid (default), langdetect or cld2.")] = None,
-    shard_rows: Annotated[int, typer.Option(help="Most records per parquet shard.")] = 10_000,
-    shard_mb: Annotated[Optional[float], typer.Option(help="About this many MiB per parquet shard.")] = None,
-    overwrite: Annotated[
-        bool, typer.Option("--overwrite", help="Replace --out if it holds an earlier output.")
-    ] = False,
+    filters_config: FiltersFile = None,
+    skip_filter: SkipFilter = None,
+    langid_backend: LangidBackend = None,
+    shard_rows: ShardRows = 10_000,
+    shard_mb: ShardMb = None,
+    overwrite: ReplaceOutput = False,
     engine: Annotated[str, typer.Option(help="local (this process) or ray (Ray Data, local or a cluster).")] = "local",
     ray_address: Annotated[Optional[str], typer.Option(help="Ray cluster to join (default: start one here).")] = None,
 ) -> None:
@@ -349,11 +351,9 @@ def filter_(
 def merge(
     folders: Annotated[list[Path], typer.Argument(help="Output folders to combine (e.g. the shards of one job).")],
     out: Annotated[Path, typer.Option(help="Output folder of the merged dataset.")],
-    shard_rows: Annotated[int, typer.Option(help="Most records per parquet shard.")] = 10_000,
-    shard_mb: Annotated[Optional[float], typer.Option(help="About this many MiB per parquet shard.")] = None,
-    overwrite: Annotated[
-        bool, typer.Option("--overwrite", help="Replace --out if it holds an earlier output.")
-    ] = False,
+    shard_rows: ShardRows = 10_000,
+    shard_mb: ShardMb = None,
+    overwrite: ReplaceOutput = False,
 ) -> None:
     """Combine output folders into one dataset, removing exact and near duplicates across them."""
     from bayling_data.filters.build import STEPS
