@@ -34,6 +34,11 @@ def cli_env(tmp_path: Path) -> dict[str, str]:
     return env
 
 
+def generate_args(url: str, out: Path, n: int = 200, *extra: str, langs: str = "zh,en,de") -> list[str]:
+    """`bayling-data generate` arguments against the teacher at `url`."""
+    return ["generate", "--langs", langs, "--n", str(n), "--base-url", url, "--out", str(out), *extra]
+
+
 def run_cli(args: list[str], env: dict[str, str], timeout: float = 300) -> subprocess.CompletedProcess[str]:
     """Run `bayling-data ARGS` as a subprocess, from the cache folder (not the checkout)."""
     return subprocess.run(

@@ -5,13 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import load_output, run_cli, server_stats
+from conftest import generate_args, load_output, run_cli, server_stats
 
 from bayling_data.teacher.mock_server import MockServer, MockState
-
-
-def generate_args(url: str, out, n: int = 200, *extra: str) -> list[str]:
-    return ["generate", "--langs", "zh,en,de", "--n", str(n), "--base-url", url, "--out", str(out), *extra]
 
 
 def test_generate_then_resume_makes_no_request(mock_teacher, cli_env, tmp_path):
@@ -196,22 +192,7 @@ def test_shards_are_disjoint_deterministic_and_merge(mock_teacher, cli_env, tmp_
 
 def test_shard_size_in_megabytes(mock_teacher, cli_env, tmp_path):
     out = tmp_path / "run"
-    done = run_cli(
-        [
-            "generate",
-            "--langs",
-            "en,de",
-            "--n",
-            "60",
-            "--base-url",
-            mock_teacher.url,
-            "--out",
-            str(out),
-            "--shard-mb",
-            "0.01",
-        ],
-        cli_env,
-    )
+    done = run_cli(generate_args(mock_teacher.url, out, 60, "--shard-mb", "0.01", langs="en,de"), cli_env)
     assert done.returncode == 0, done.stderr
     shards = sorted((out / "data").glob("train-*.parquet"))
     assert len(shards) > 1

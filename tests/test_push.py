@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 
 import pytest
-from conftest import run_cli
+from conftest import generate_args, run_cli
 from hub_server import READ_TOKEN, WRITE_TOKEN, HubServer
 
 from bayling_data.teacher.mock_server import MockServer, MockState
@@ -19,21 +19,7 @@ def dataset_folder(tmp_path_factory):
     (root / "cache").mkdir()
     with MockServer(MockState()) as server:
         done = run_cli(
-            [
-                "generate",
-                "--langs",
-                "en,de",
-                "--n",
-                "60",
-                "--base-url",
-                server.url,
-                "--out",
-                str(root / "out"),
-                "--shard-rows",
-                "15",
-                "--val-fraction",
-                "0.2",
-            ],
+            generate_args(server.url, root / "out", 60, "--shard-rows", "15", "--val-fraction", "0.2", langs="en,de"),
             env,
         )
     assert done.returncode == 0, done.stderr
