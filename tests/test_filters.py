@@ -51,6 +51,12 @@ def test_script_share():
     assert script_share("Python 3.12 的新功能介绍", "Hans") > 0.1  # CJK with Latin identifiers still counts
     assert script_share("qù jīchǎng de huǒchē", "Hans") == 0.0  # pinyin is not Han script
     assert script_share("12345 !!", "Latn") is None
+    assert script_share("Привет, world", "Cyrl") == pytest.approx(6 / 11)  # letters only: no digits or commas
+    assert script_share("こんにちは、世界", "Jpan") == 1.0  # kana and Han both count as Japanese
+    assert script_share("नमस्ते", "Deva") == 1.0  # vowel signs (marks) are letters of the script
+    assert script_share("caf\u00e9 \ud800", "Latn") == 1.0  # a lone surrogate (broken input) is not a letter
+    assert script_share("plain ascii", "Cyrl") == 0.0
+    assert script_share("text", "Zzzz") is None  # a script with no table entry
 
 
 CASES = {
@@ -228,15 +234,22 @@ def test_compact_lsh_finds_candidates_across_merges():
 
     from bayling_data.filters.lsh import CompactLSH
 
-    index = CompactLSH(num_perm=128, bands=16, min_merge=4)  # merges often
+    index = CompactLSH(num_perm=128, bands=16, min_merge=4)  # merges after every batch
     rng = np.random.default_rng(0)
     signatures = rng.integers(0, 2**32, size=(50, 128), dtype=np.uint32)
-    for signature in signatures:
-        index.insert(signature, index.band_keys(signature))
+    for start in range(0, 50, 5):
+        index.add(signatures[start : start + 5])
+    assert index.count == 50
     probe = signatures[3].copy()
     probe[:10] = 0  # 10 of 128 values changed: most bands still match
-    found = index.candidates(index.band_keys(probe))
-    assert 3 in found.tolist()
-    assert index.similarity(probe, np.array([3]))[0] == pytest.approx(118 / 128)
     unrelated = rng.integers(0, 2**32, size=128, dtype=np.uint32)
-    assert index.candidates(index.band_keys(unrelated)).size == 0
+    close_to_unrelated = unrelated.copy()
+    close_to_unrelated[-4:] = 1
+    batch = np.stack([probe, unrelated, close_to_unrelated])
+    usable = np.array([True, True, True])
+    similarities = index.add_unless_similar(batch, usable, threshold=0.9)
+    assert similarities[0] == pytest.approx(118 / 128)  # found in the merged keys, not indexed again
+    assert similarities[1] == 0  # nothing like it: indexed
+    assert similarities[2] == pytest.approx(124 / 128)  # found in its own batch
+    assert index.count == 51
+    assert index.add_unless_similar(batch[:1], np.array([False]), threshold=0.9)[0] == 0  # no text: not looked up

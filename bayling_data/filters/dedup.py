@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -15,6 +16,7 @@ from bayling_data.records import Record
 
 FIELDS = ("all", "user", "assistant", "first_user")
 _PUNCTUATION_AND_SPACE = re.compile(r"[\W_]+", re.UNICODE)
+_ASCII_NON_WORD_TO_SPACE = bytes(c if chr(c).isalnum() else ord(" ") for c in range(256))
 _TOKEN = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]|[^\W_]+", re.UNICODE)
 
 
@@ -29,9 +31,13 @@ def dedup_text(record: Record, fields: str) -> str:
     return "\n".join(parts)
 
 
+@functools.lru_cache(maxsize=16_384)  # several steps normalize the same answer: it is worked out once
 def normalize(text: str) -> str:
     """Case-folded NFKC text without punctuation or spacing differences."""
-    return _PUNCTUATION_AND_SPACE.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    if folded.isascii():  # the same result as the regex below, by a byte table
+        return " ".join(folded.encode("ascii").translate(_ASCII_NON_WORD_TO_SPACE).decode("ascii").split())
+    return _PUNCTUATION_AND_SPACE.sub(" ", folded).strip()
 
 
 class ExactDedup(Filter):
@@ -67,20 +73,45 @@ def shingles(text: str, size: int) -> list[str]:
     return [" ".join(tokens[i : i + size]) for i in range(len(tokens) - size + 1)]
 
 
-def char_shingles(text: str, size: int) -> list[str]:
-    """Overlapping character n-grams of the normalized text: robust for short texts and for CJK.
+_PRIME = np.uint64(0x100000001B3)  # FNV-64 prime: the polynomial step of the n-gram hash
 
-    One changed word in a 200-character answer changes a few of its ~200 character 5-grams (Jaccard
-    ~0.88) but a fifth of its word 5-grams (~0.68): character shingles find such near-duplicates.
+
+def _mix(values: np.ndarray) -> np.ndarray:
+    """splitmix64's finalizer: spreads polynomial hashes over all 64 bits (uint64 arithmetic wraps)."""
+    values = (values ^ (values >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    values = (values ^ (values >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return values ^ (values >> np.uint64(31))
+
+
+def char_ngram_hashes(texts: list[str], size: int) -> tuple[np.ndarray, np.ndarray]:
+    """64-bit hashes of every text's overlapping character n-grams, flat, with row offsets (CSR style).
+
+    All texts are hashed in a few numpy passes. A text shorter than `size` gives one n-gram (itself);
+    an empty text gives none. One changed word in a 200-character answer changes a few of its ~200
+    character 5-grams (Jaccard ~0.88) but a fifth of its word 5-grams (~0.68): character n-grams find
+    such near-duplicates, in CJK text too.
     """
-    text = normalize(text)
-    if len(text) <= size:
-        return [text] if text else []
-    return [text[i : i + size] for i in range(len(text) - size + 1)]
+    padded = [text.ljust(size, "\0") if text else "" for text in texts]
+    lengths = np.fromiter(map(len, padded), dtype=np.int64, count=len(padded))
+    points = np.frombuffer("".join(padded).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    points = np.concatenate([points.astype(np.uint64), np.zeros(size, dtype=np.uint64)])
+    windows = np.where(lengths > 0, lengths - size + 1, 0)
+    total = int(windows.sum())
+    hashes = np.zeros(total, dtype=np.uint64)
+    text_starts = np.cumsum(lengths) - lengths
+    row_offsets = np.concatenate([[0], np.cumsum(windows)])
+    positions = np.arange(total, dtype=np.int64) + np.repeat(text_starts - row_offsets[:-1], windows)
+    for k in range(size):
+        hashes = hashes * _PRIME + points[positions + k] + np.uint64(1)
+    return _mix(hashes), row_offsets.astype(np.uint64)
 
 
 class NearDedup(Filter):
-    """Rejects a record whose MinHash (character n-grams) is similar (Jaccard >= threshold) to a kept one."""
+    """Rejects a record whose MinHash (character n-grams) is similar (Jaccard >= threshold) to a kept one.
+
+    Works on batches: n-gram hashing and MinHash (rensa's matrix API) run over the whole batch at once;
+    only the index look-up goes record by record, in order, so a batch finds duplicates inside itself.
+    """
 
     name = "near_dedup"
 
@@ -93,28 +124,32 @@ class NearDedup(Filter):
         self.fields = fields
         self.index = CompactLSH(num_perm, bands=16 if num_perm % 16 == 0 else 8)
 
-    def _signature(self, record: Record) -> np.ndarray | None:
-        grams = char_shingles(dedup_text(record, self.fields), self.ngram)
-        if not grams:
-            return None
-        minhash = RMinHash(num_perm=self.num_perm, seed=42)
-        minhash.update(grams)
-        return np.asarray(minhash.digest(), dtype=np.uint32)
+    def _signatures(self, records: list[Record]) -> tuple[np.ndarray, np.ndarray]:
+        """MinHash signatures (one row per record) and whether each record had any text to hash."""
+        texts = [normalize(dedup_text(record, self.fields)) for record in records]
+        hashes, offsets = char_ngram_hashes(texts, self.ngram)
+        matrix = RMinHash.digest_matrix_from_flat_token_hashes(hashes, offsets, self.num_perm, 42)
+        signatures = np.array(matrix.to_rows(), dtype=np.uint32).reshape(len(records), self.num_perm)
+        return signatures, offsets[1:] > offsets[:-1]
 
     def check(self, record: Record) -> str | None:
-        signature = self._signature(record)
-        if signature is None:
-            return None
-        keys = self.index.band_keys(signature)
-        candidates = self.index.candidates(keys)
-        if candidates.size:
-            similarity = float(self.index.similarity(signature, candidates).max())
+        return self.check_batch([record])[0]
+
+    def check_batch(self, records: list[Record]) -> list[str | None]:
+        signatures, hashed = self._signatures(records)
+        similarities = self.index.add_unless_similar(signatures, hashed, self.threshold)
+        verdicts: list[str | None] = []
+        for record, similarity in zip(records, similarities.tolist(), strict=True):
             if similarity >= self.threshold:
                 record.scores["near_dup_similarity"] = round(similarity, 3)
-                return "near_duplicate"
-        self.index.insert(signature, keys)
-        return None
+                verdicts.append("near_duplicate")
+            else:
+                verdicts.append(None)
+        return verdicts
 
     def remember(self, record: Record) -> None:
-        if (signature := self._signature(record)) is not None:
-            self.index.insert(signature, self.index.band_keys(signature))
+        self.remember_batch([record])
+
+    def remember_batch(self, records: list[Record]) -> None:
+        signatures, hashed = self._signatures(records)
+        self.index.add(signatures[hashed])
