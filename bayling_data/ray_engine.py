@@ -26,11 +26,9 @@ class PerRecordSteps:
         self.fmt, self.lang = fmt, lang
 
     def __call__(self, batch: Any) -> dict[str, list[str]]:
-        rows, reasons = [], []
-        for number, row in enumerate(batch.to_pylist()):
-            record = to_record(row, self.fmt, f"ray-batch:{number}", self.lang)
-            reasons.append(self.chain(record) or "")
-            rows.append(json.dumps(record.to_row(), ensure_ascii=False))
+        records = [to_record(row, self.fmt, f"ray-batch:{n}", self.lang) for n, row in enumerate(batch.to_pylist())]
+        reasons = [reason or "" for reason in self.chain.check_batch(records)]
+        rows = [json.dumps(record.to_row(), ensure_ascii=False) for record in records]
         return {"record": rows, "reason": reasons}
 
 
