@@ -12,7 +12,8 @@ from bayling_data.teacher.accounting import Usage
 
 
 class RunProgress:
-    """Shows records kept/rejected, requests, tokens, rate and ETA."""
+    """Shows records kept/rejected, requests, tokens, rate and ETA. With no `total` (filtering a corpus of
+    unknown size) it counts records read, kept or not."""
 
     def __init__(self, total: int, initial: int, label: str, usage: Usage | None, log_every: float = 10.0) -> None:
         self.total, self.usage, self.log_every = total, usage, log_every
@@ -34,11 +35,14 @@ class RunProgress:
                 console=self.console,
                 refresh_per_second=4,
             )
-            self._task = self._bar.add_task(label, total=total, completed=initial, info="")
+            self._task = self._bar.add_task(label, total=total or None, completed=initial, info="")
             self._bar.start()
 
+    def _done(self, kept: int, rejected: int) -> int:
+        return kept if self.total else kept + rejected
+
     def _info(self, kept: int, rejected: int) -> str:
-        rate = (kept - self.initial) / max(time.monotonic() - self.started, 1e-9)
+        rate = (self._done(kept, rejected) - self.initial) / max(time.monotonic() - self.started, 1e-9)
         pace = f"{rate:.1f} rec/s" if rate >= 1 else f"{rate * 60:.1f} rec/min"
         text = f"kept {kept} rejected {rejected} | {pace}"
         if self.usage is not None:
@@ -54,12 +58,13 @@ class RunProgress:
     def update(self, kept: int, rejected: int) -> None:
         """Show the latest counts (cheap: rich refreshes on its own clock)."""
         if self._bar is not None:
-            self._bar.update(self._task, completed=kept, info=self._info(kept, rejected))
+            self._bar.update(self._task, completed=self._done(kept, rejected), info=self._info(kept, rejected))
             return
         now = time.monotonic()
         if now - self._last_log >= self.log_every or (self.total and kept >= self.total):
             self._last_log = now
-            print(f"[bayling-data] {kept}/{self.total} {self._info(kept, rejected)}", file=sys.stderr, flush=True)
+            done = f"{kept}/{self.total}" if self.total else f"{kept + rejected} read"
+            print(f"[bayling-data] {done} {self._info(kept, rejected)}", file=sys.stderr, flush=True)
 
     def close(self) -> None:
         """Stop the live display."""
