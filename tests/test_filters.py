@@ -44,6 +44,9 @@ def translation(src_text: str, answer: str, src: str = "eng_Latn", tgt: str = "d
 EN = "The train to the airport leaves every twenty minutes, even on Sundays and public holidays."
 DE = "Der Zug zum Flughafen fährt alle zwanzig Minuten, auch an Sonntagen und Feiertagen."
 ZH = "去机场的火车每二十分钟一班，星期天和节假日也一样。"
+# Cyrillic siblings with Latin-script names in them (names must not make language ID unsure of the rest).
+RU_WITH_NAMES = "Поезд в аэропорт Heathrow отправляется каждые двадцать минут, даже по воскресеньям, сказал John Smith."
+UK_WITH_NAMES = "Поїзд до аеропорту Heathrow відправляється кожні двадцять хвилин, навіть у неділю, сказав John Smith."
 
 
 def test_script_share():
@@ -136,6 +139,11 @@ CASES = {
         translation(EN, "qù jīchǎng de huǒchē měi èrshí fēnzhōng yī bān", tgt="zho_Hans"),
         translation(EN, ZH, tgt="zho_Hans"),
     ),
+    "langid-cyrillic-sibling-with-latin-names": (
+        LanguageFilter(),
+        translation(EN, RU_WITH_NAMES, tgt="ukr_Cyrl"),
+        translation(EN, UK_WITH_NAMES, tgt="ukr_Cyrl"),
+    ),
     "langid-dutch-sibling": (
         LanguageFilter(),
         translation(EN, "De trein naar het vliegveld vertrekt elke twintig minuten, ook op zondag."),
@@ -148,6 +156,17 @@ CASES = {
 def test_filter_rejects_bad_and_keeps_good(step, bad, good):
     assert step.check(bad) is not None
     assert step.check(good) is None
+
+
+def test_cld2_share_ignores_other_scripts_but_not_siblings():
+    from bayling_data.filters.langid import _share_among_script
+
+    korean_with_english_names = (("KOREAN", "ko", 78, 0.0), ("ENGLISH", "en", 17, 0.0), ("Unknown", "un", 0, 0.0))
+    assert _share_among_script(korean_with_english_names, "Hang") == 1.0  # the names do not make CLD2 unsure
+    russian_or_serbian = (("RUSSIAN", "ru", 80, 0.0), ("SERBIAN", "sr", 10, 0.0), ("ENGLISH", "en", 5, 0.0))
+    assert _share_among_script(russian_or_serbian, "Cyrl") == pytest.approx(80 / 90)  # a sibling does
+    english_top = (("ENGLISH", "en", 60, 0.0), ("RUSSIAN", "ru", 40, 0.0))
+    assert _share_among_script(english_top, "Cyrl") == pytest.approx(0.6)
 
 
 def test_untranslated_copy_is_caught_even_when_langid_is_unsure():

@@ -198,8 +198,8 @@ class LanguageFilter(Filter):
             reliable, _, details = self._cld2.detect(text, bestEffort=True)
         except self._cld2.error:
             return None
-        code, percent = details[0][1].split("-")[0], details[0][2]
-        if not reliable or percent < 90 or code == "un":
+        code = details[0][1].split("-")[0]
+        if not reliable or code == "un" or _share_among_script(details, lang.script) < 0.9:
             return None
         return self._accepts(lang, code)
 
@@ -220,6 +220,28 @@ class LanguageFilter(Filter):
         except languages.UnknownLanguageError:
             return False
         return languages.same_group(lang.code, other.code)
+
+
+@functools.lru_cache(maxsize=512)
+def _cld2_script(code: str) -> str | None:
+    try:
+        return languages.get(code).script
+    except languages.UnknownLanguageError:
+        return None
+
+
+def _share_among_script(details: tuple, script: str) -> float:
+    """CLD2's share for its top language among the languages written in `script` (or unknown to us).
+
+    Names and terms in another script (Latin names in Korean text, say) do not make CLD2 unsure of the
+    Korean; a sibling of the same script (Serbian beside Russian) does.
+    """
+    counted = sum(
+        percent
+        for rank, (_, code, percent, _) in enumerate(details)
+        if code != "un" and (rank == 0 or _cld2_script(code) in (script, None))
+    )
+    return details[0][2] / max(counted, 1)
 
 
 def _checked_texts(record: Record, declared: list[str | None]) -> list[tuple[int, str, str]]:
