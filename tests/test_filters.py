@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import random
 from collections import defaultdict
 from pathlib import Path
 
 import pytest
 
+from bayling_data import languages
 from bayling_data.filters import FilterChain, FilterConfig, build_chain
 from bayling_data.filters.dedup import ExactDedup, NearDedup
 from bayling_data.filters.langid import LanguageFilter
@@ -167,6 +169,39 @@ def test_cld2_share_ignores_other_scripts_but_not_siblings():
     assert _share_among_script(russian_or_serbian, "Cyrl") == pytest.approx(80 / 90)  # a sibling does
     english_top = (("ENGLISH", "en", 60, 0.0), ("RUSSIAN", "ru", 40, 0.0))
     assert _share_among_script(english_top, "Cyrl") == pytest.approx(0.6)
+
+
+def test_copy_pre_checks_never_skip_a_copy():
+    """The cheap checks that skip chrF must never skip a pair whose chrF reaches the copy threshold."""
+    from sacrebleu.metrics import CHRF
+
+    from bayling_data.filters.quality import _too_different_to_be_a_copy
+
+    chrf, rng = CHRF(), random.Random(7)
+    by_script = defaultdict(list)
+    for code, text in sample():
+        if " " in text:
+            by_script[languages.get(code).script].append(text)
+    copies = 0
+    for _ in range(3000):
+        script = rng.choice(sorted(by_script))
+        texts = by_script[script]
+        vocabulary = [word for text in texts for word in text.split()]
+        source = " ".join(rng.sample(texts, rng.randint(1, min(3, len(texts)))))
+        edit_rate, edited = rng.random(), []
+        for word in source.split():  # drop, replace or alter a share of the words
+            roll = rng.random() / edit_rate if edit_rate else 1.0
+            if roll >= 1:
+                edited.append(word)
+            elif roll > 2 / 3:
+                edited.append(word.upper() if rng.random() < 0.5 else word + rng.choice("aeioun"))
+            elif roll > 1 / 3:
+                edited.append(rng.choice(vocabulary))
+        candidate = " ".join(edited)
+        if chrf.sentence_score(candidate, [source]).score >= 70:
+            copies += 1
+            assert not _too_different_to_be_a_copy(source, candidate, script), (source, candidate)
+    assert copies > 300  # the edits made enough near-copies for the check to mean something
 
 
 def test_untranslated_copy_is_caught_even_when_langid_is_unsure():

@@ -65,12 +65,10 @@ class ExactDedup(Filter):
         self.seen.add(self._key(record))
 
 
-def shingles(text: str, size: int) -> list[str]:
-    """Overlapping n-grams of tokens (words; single characters for CJK)."""
-    tokens = _TOKEN.findall(normalize(text))
-    if len(tokens) <= size:
-        return [" ".join(tokens)] if tokens else []
-    return [" ".join(tokens[i : i + size]) for i in range(len(tokens) - size + 1)]
+def words(text: str) -> list[str]:
+    """The normalized words of a text (single characters for CJK, which has no spaces)."""
+    normalized = normalize(text)
+    return normalized.split() if normalized.isascii() else _TOKEN.findall(normalized)
 
 
 _PRIME = np.uint64(0x100000001B3)  # FNV-64 prime: the polynomial step of the n-gram hash
