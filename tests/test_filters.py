@@ -242,6 +242,27 @@ def test_exact_and_near_dedup():
     assert near.check(other) is None
 
 
+def test_dedup_text_is_normalized_per_message():
+    from bayling_data.filters.dedup import dedup_text
+
+    record = Record(
+        "translate",
+        "test",
+        "eng_Latn",
+        "spa_Latn",
+        [
+            {"role": "user", "content": "Translate: Hello,\tWORLD!"},
+            {"role": "assistant", "content": "  ¡Hola,   mundo!  "},
+            {"role": "user", "content": "..."},
+            {"role": "assistant", "content": "ＦＵＬＬ_width"},  # NFKC folds full-width letters
+        ],
+    )
+    assert dedup_text(record, "all") == "translate hello world hola mundo full width"
+    assert dedup_text(record, "user") == "translate hello world"
+    assert dedup_text(record, "assistant") == "hola mundo full width"
+    assert dedup_text(record, "first_user") == "translate hello world"
+
+
 def test_dedup_state_carries_over_a_resume():
     kept = [translation(EN, DE)]
     exact, near = ExactDedup(), NearDedup()

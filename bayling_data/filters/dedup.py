@@ -21,14 +21,15 @@ _TOKEN = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]|[^\W_]+", re.UNI
 
 
 def dedup_text(record: Record, fields: str) -> str:
-    """The part of a record that dedup compares."""
+    """The normalized part of a record that dedup compares: its messages (or those of one role), normalized
+    one by one (other steps have normalized the answers already) and joined by a space."""
     if fields == "all":
         parts = [m["content"] for m in record.messages]
     elif fields == "first_user":
         parts = record.turns("user")[:1]
     else:
         parts = record.turns(fields)
-    return "\n".join(parts)
+    return " ".join(normalized for normalized in map(normalize, parts) if normalized)
 
 
 @functools.lru_cache(maxsize=16_384)  # several steps normalize the same answer: it is worked out once
@@ -52,7 +53,7 @@ class ExactDedup(Filter):
         self.seen: set[int] = set()
 
     def _key(self, record: Record) -> int:
-        return xxhash.xxh3_64_intdigest(normalize(dedup_text(record, self.fields)).encode("utf-8"))
+        return xxhash.xxh3_64_intdigest(dedup_text(record, self.fields).encode("utf-8"))
 
     def check(self, record: Record) -> str | None:
         key = self._key(record)
@@ -124,7 +125,7 @@ class NearDedup(Filter):
 
     def _signatures(self, records: list[Record]) -> tuple[np.ndarray, np.ndarray]:
         """MinHash signatures (one row per record) and whether each record had any text to hash."""
-        texts = [normalize(dedup_text(record, self.fields)) for record in records]
+        texts = [dedup_text(record, self.fields) for record in records]
         hashes, offsets = char_ngram_hashes(texts, self.ngram)
         matrix = RMinHash.digest_matrix_from_flat_token_hashes(hashes, offsets, self.num_perm, 42)
         signatures = np.array(matrix.to_rows(), dtype=np.uint32).reshape(len(records), self.num_perm)
