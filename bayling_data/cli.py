@@ -6,7 +6,7 @@ import asyncio
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 from rich.console import Console
@@ -20,6 +20,10 @@ from bayling_data.teacher.accounting import Budget
 from bayling_data.teacher.errors import TeacherError
 from bayling_data.teacher.local import LocalOptions, LocalServer, terminate_on_sigterm
 
+if TYPE_CHECKING:
+    from bayling_data.pipeline import FilterOptions
+    from bayling_data.setup_teacher import TeacherOptions
+
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__, pretty_exceptions_enable=False)
 teacher_app = typer.Typer(no_args_is_help=True, help="Run a teacher server (local model, or a mock for dry runs).")
 app.add_typer(teacher_app, name="teacher")
@@ -32,6 +36,23 @@ LangidBackend = Annotated[Optional[str], typer.Option(help="py3langid (default),
 ShardRows = Annotated[int, typer.Option(help="Most records per parquet shard.")]
 ShardMb = Annotated[Optional[float], typer.Option(help="About this many MiB per parquet shard.")]
 ReplaceOutput = Annotated[bool, typer.Option("--overwrite", help="Replace --out if it holds an earlier output.")]
+RoundTripChrf = Annotated[
+    Optional[float],
+    typer.Option(help="Teacher check: translate answers back, reject below this chrF (0-100). Off by default."),
+]
+JudgeMinScore = Annotated[
+    Optional[int], typer.Option(help="Teacher check: the teacher rates records 1-5, reject below this. Off by default.")
+]
+TeacherKind = Annotated[str, typer.Option(help="auto (local unless an endpoint is configured), local or remote.")]
+TeacherModel = Annotated[Optional[str], typer.Option("--model", help="Teacher model name.")]
+BaseUrl = Annotated[Optional[str], typer.Option(help="OpenAI-compatible endpoint (or OPENAI_BASE_URL).")]
+ApiKey = Annotated[Optional[str], typer.Option(help="API key (prefer the OPENAI_API_KEY variable).")]
+Concurrency = Annotated[Optional[int], typer.Option(help="Most teacher requests in flight (default 16; 1 for local).")]
+Timeout = Annotated[float, typer.Option(help="Seconds before one teacher request times out.")]
+CacheFile = Annotated[
+    Optional[Path], typer.Option("--cache", help="Teacher cache file (default ~/.cache/bayling-data/).")
+]
+NoCache = Annotated[bool, typer.Option("--no-cache", help="Do not read or write the teacher cache.")]
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
@@ -69,12 +90,23 @@ def parse_shard(spec: str | None) -> tuple[int, int]:
     return shard
 
 
-def _filter_config(config_file: Optional[Path], skip: Optional[str], backend: Optional[str]) -> FilterConfig:
+def _filter_config(
+    config_file: Optional[Path],
+    skip: Optional[str],
+    backend: Optional[str],
+    round_trip_chrf: Optional[float] = None,
+    judge_min_score: Optional[int] = None,
+) -> FilterConfig:
     config = FilterConfig.from_file(config_file) if config_file else FilterConfig()
     if skip:
         config.skip = [s.strip() for s in skip.split(",") if s.strip()]
     if backend:
         config.langid_backend = backend
+    if round_trip_chrf is not None:
+        config.round_trip_min_chrf = round_trip_chrf
+    if judge_min_score is not None:
+        config.judge_min_score = judge_min_score
+    config.validate()
     return config
 
 
@@ -113,16 +145,12 @@ def generate(
         Optional[str], typer.Option(help="Language of --source (default: detected per text).")
     ] = None,
     seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same output.")] = 0,
-    teacher: Annotated[
-        str, typer.Option(help="auto (local unless an endpoint is configured), local or remote.")
-    ] = "auto",
-    model: Annotated[Optional[str], typer.Option(help="Teacher model name.")] = None,
-    base_url: Annotated[Optional[str], typer.Option(help="OpenAI-compatible endpoint (or OPENAI_BASE_URL).")] = None,
-    api_key: Annotated[Optional[str], typer.Option(help="API key (prefer the OPENAI_API_KEY variable).")] = None,
-    concurrency: Annotated[
-        Optional[int], typer.Option(help="Most teacher requests in flight (default 16; 1 for local).")
-    ] = None,
-    timeout: Annotated[float, typer.Option(help="Seconds before one teacher request times out.")] = 120.0,
+    teacher: TeacherKind = "auto",
+    model: TeacherModel = None,
+    base_url: BaseUrl = None,
+    api_key: ApiKey = None,
+    concurrency: Concurrency = None,
+    timeout: Timeout = 120.0,
     temperature: Annotated[
         Optional[float], typer.Option(help="Teacher sampling temperature (default 0.7; 0.3 local).")
     ] = None,
@@ -148,14 +176,16 @@ def generate(
     max_attempts: Annotated[
         Optional[int], typer.Option(help="Give up after this many records tried (default 20*n+100).")
     ] = None,
-    cache: Annotated[Optional[Path], typer.Option(help="Teacher cache file (default ~/.cache/bayling-data/).")] = None,
-    no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not read or write the teacher cache.")] = False,
+    cache: CacheFile = None,
+    no_cache: NoCache = False,
     model_path: Annotated[Optional[Path], typer.Option(help="GGUF model for the local teacher.")] = None,
     ctx_size: Annotated[int, typer.Option(help="Context size of the local teacher.")] = 2048,
     threads: Annotated[int, typer.Option(help="Threads of the local teacher (0: all cores).")] = 0,
     filters_config: FiltersFile = None,
     skip_filter: SkipFilter = None,
     langid_backend: LangidBackend = None,
+    round_trip_chrf: RoundTripChrf = None,
+    judge_min_score: JudgeMinScore = None,
     shard_rows: ShardRows = 10_000,
     shard_mb: ShardMb = None,
     license_id: Annotated[str, typer.Option("--license", help="License written in the dataset card.")] = "other",
@@ -170,7 +200,7 @@ def generate(
 ) -> None:
     """Generate a dataset of exactly --n records with a teacher LLM."""
     from bayling_data.pipeline import GenerateOptions, RunIncomplete, run_generate
-    from bayling_data.setup_teacher import TeacherOptions, open_teacher
+    from bayling_data.setup_teacher import open_teacher
 
     if n <= 0:
         raise fail(f"--n must be a positive number of records, got {n}")
@@ -216,20 +246,20 @@ def generate(
                 "pivot_format": pivot_format,
             },
         )
-        chain = build_chain(_filter_config(filters_config, skip_filter, langid_backend))
+        filter_config = _filter_config(filters_config, skip_filter, langid_backend, round_trip_chrf, judge_min_score)
     except (UnknownLanguageError, ValueError, FileNotFoundError) as error:
         raise fail(str(error)) from None
     if source is not None and not source.exists():
         raise fail(f"--source {source}: no such file or folder")
-    teacher_options = TeacherOptions(
-        kind=teacher,
-        base_url=base_url,
-        api_key=api_key,
-        model=model,
-        concurrency=concurrency,
-        timeout=timeout,
-        cache_path=cache,
-        use_cache=not no_cache,
+    teacher_options = _teacher_options(
+        teacher,
+        base_url,
+        api_key,
+        model,
+        concurrency,
+        timeout,
+        cache,
+        no_cache,
         price_in=price_in,
         price_out=price_out,
         budget=Budget(max_cost=max_cost, max_requests=max_requests, max_tokens=max_tokens),
@@ -248,7 +278,7 @@ def generate(
                 options.max_tokens = answer_tokens or 256
                 options.temperature = 0.3 if temperature is None else temperature
             err.print(f"teacher: {chosen.model} at {chosen.base_url}", highlight=False)
-            return await run_generate(options, chosen, chain)
+            return await run_generate(options, chosen, build_chain(filter_config, teacher=chosen))
 
     try:
         with terminate_on_sigterm():
@@ -305,9 +335,21 @@ def filter_(
     overwrite: ReplaceOutput = False,
     engine: Annotated[str, typer.Option(help="local (this process) or ray (Ray Data, local or a cluster).")] = "local",
     ray_address: Annotated[Optional[str], typer.Option(help="Ray cluster to join (default: start one here).")] = None,
+    round_trip_chrf: RoundTripChrf = None,
+    judge_min_score: JudgeMinScore = None,
+    teacher: TeacherKind = "auto",
+    model: TeacherModel = None,
+    base_url: BaseUrl = None,
+    api_key: ApiKey = None,
+    concurrency: Concurrency = None,
+    timeout: Timeout = 120.0,
+    cache: CacheFile = None,
+    no_cache: NoCache = False,
 ) -> None:
-    """Clean existing corpora with the same filters as generate; rejects are kept apart with their reason."""
-    from bayling_data.pipeline import FilterOptions, run_filter
+    """Clean existing corpora with the same filters as generate; rejects are kept apart with their reason.
+
+    The teacher options matter only with a teacher check (--round-trip-chrf, --judge-min-score)."""
+    from bayling_data.pipeline import FilterOptions
     from bayling_data.sources.formats import FORMATS
     from bayling_data.sources.readers import InputError
 
@@ -326,17 +368,23 @@ def filter_(
             shard_mb=shard_mb,
             overwrite=overwrite,
         )
-        config = _filter_config(filters_config, skip_filter, langid_backend)
+        config = _filter_config(filters_config, skip_filter, langid_backend, round_trip_chrf, judge_min_score)
+        teacher_options = _teacher_options(
+            teacher, base_url, api_key, model, concurrency, timeout, cache, no_cache, local=LocalOptions()
+        )
         if engine == "ray":
             from bayling_data.ray_engine import run_filter_ray
 
             state = run_filter_ray(options, config, ray_address)
         elif engine == "local":
-            state = run_filter(options, build_chain(config))
+            with terminate_on_sigterm():
+                state = asyncio.run(_filter_here(options, config, teacher_options))
         else:
             raise ValueError(f"--engine must be local or ray, got {engine!r}")
     except (InputError, UnknownLanguageError, ValueError, FileExistsError) as error:
         raise fail(str(error)) from None
+    except TeacherError as error:
+        raise fail(str(error), 1) from None
     except KeyboardInterrupt:
         raise fail("interrupted", 130) from None
     typer.echo(card.stats_tables(state["stats"]))
@@ -345,6 +393,45 @@ def filter_(
         f"[green]done:[/] kept {s['kept']}, rejected {s['rejected']}, skipped lines {s['skipped_lines']} -> {out}",
         highlight=False,
     )
+
+
+def _teacher_options(
+    kind: str,
+    base_url: Optional[str],
+    api_key: Optional[str],
+    model: Optional[str],
+    concurrency: Optional[int],
+    timeout: float,
+    cache: Optional[Path],
+    no_cache: bool,
+    **more: object,
+) -> TeacherOptions:
+    """The teacher options every command that asks the teacher takes, plus `more` of its own."""
+    from bayling_data.setup_teacher import TeacherOptions
+
+    return TeacherOptions(
+        kind=kind,
+        base_url=base_url,
+        api_key=api_key,
+        model=model,
+        concurrency=concurrency,
+        timeout=timeout,
+        cache_path=cache,
+        use_cache=not no_cache,
+        **more,  # type: ignore[arg-type]
+    )
+
+
+async def _filter_here(options: FilterOptions, config: FilterConfig, teacher_options: TeacherOptions) -> dict:
+    """`filter` in this process; the teacher is started (or reached) only when a teacher check is on."""
+    from bayling_data.pipeline import run_filter
+    from bayling_data.setup_teacher import open_teacher
+
+    if not config.teacher_steps():
+        return await run_filter(options, build_chain(config))
+    async with open_teacher(teacher_options) as teacher:
+        err.print(f"teacher: {teacher.model} at {teacher.base_url}", highlight=False)
+        return await run_filter(options, build_chain(config, teacher=teacher))
 
 
 @app.command()
@@ -373,7 +460,7 @@ def merge(
             shard_mb=shard_mb,
             overwrite=overwrite,
         )
-        state = run_filter(options, build_chain(dedup_only))
+        state = asyncio.run(run_filter(options, build_chain(dedup_only)))
     except (InputError, ValueError, FileExistsError) as error:
         raise fail(str(error)) from None
     s = state["stats"]

@@ -143,7 +143,7 @@ async def run_generate(options: GenerateOptions, teacher: Teacher, chain: Filter
     next_index = state["next_index"]
     seeds = seed_items(options, next_index)
     window = max(2 * options.concurrency, 4)  # enough dialogues in flight to keep every slot busy
-    pending: deque[tuple[int, asyncio.Task[Record | Rejection]]] = deque()
+    pending: deque[tuple[int, asyncio.Task[tuple[Record | Rejection, str | None]]]] = deque()
     progress = RunProgress(options.target, stats.kept, f"generate ({options.generator})", teacher.usage)
     last_flush = time.monotonic()
 
@@ -157,20 +157,26 @@ async def run_generate(options: GenerateOptions, teacher: Teacher, chain: Filter
     def save() -> None:
         writer.flush({"next_index": next_index, "stats": stats.to_dict(), "usage": teacher.usage.summary()})
 
+    async def make(number: int, seed: SeedItem) -> tuple[Record | Rejection, str | None]:
+        """One record and the verdict of the steps that look at it alone (teacher checks included), in its
+        own task: only dedup waits for the records before it."""
+        outcome = await generator.generate(number, seed, _record_rng(options, number))
+        if isinstance(outcome, Rejection):
+            return outcome, None
+        return outcome, (await chain.acheck_batch([outcome], "unordered"))[0]
+
     try:
         index = next_index
         while stats.kept < options.target:
             while len(pending) < window and index < max_attempts:
                 seed, number = next(seeds), options.global_index(index)
-                pending.append(
-                    (index, asyncio.create_task(generator.generate(number, seed, _record_rng(options, number))))
-                )
+                pending.append((index, asyncio.create_task(make(number, seed))))
                 index += 1
             if not pending:
                 raise RunIncomplete(_too_many_rejects(stats, options.target, max_attempts))
             position, task = pending.popleft()
-            outcome = await task
-            _route(outcome, chain, writer, stats)
+            outcome, reason = await task
+            _route(outcome, reason, chain, writer, stats)
             next_index = position + 1
             progress.update(stats.kept, stats.rejected)
             if writer.buffered >= options.shard_rows or time.monotonic() - last_flush >= options.checkpoint_seconds:
@@ -198,13 +204,18 @@ def _finish(folder: OutputFolder, state: dict[str, Any], options: GenerateOption
     return state
 
 
-def _route(outcome: Record | Rejection, chain: FilterChain, writer: PartWriter, stats: RunStats) -> None:
+def _route(
+    outcome: Record | Rejection, reason: str | None, chain: FilterChain, writer: PartWriter, stats: RunStats
+) -> None:
+    """Keep or reject a finished record, in input order: dedup runs here on what the other steps kept."""
     if isinstance(outcome, Rejection):
         stats.add_rejected(f"generator:{outcome.reason}", outcome.record)
         if outcome.record is not None:
             writer.add(outcome.record, f"generator:{outcome.reason}")
         return
-    _keep_or_reject(outcome, chain(outcome), writer, stats)
+    if reason is None:
+        reason = chain.check_batch([outcome], "ordered")[0]
+    _keep_or_reject(outcome, reason, writer, stats)
 
 
 def _keep_or_reject(record: Record, reason: str | None, writer: PartWriter, stats: RunStats) -> None:
@@ -267,7 +278,7 @@ def iter_input_records(options: FilterOptions, skips: SkipCounter) -> Iterator[R
                 skips.skipped += 1
 
 
-def run_filter(
+async def run_filter(
     options: FilterOptions, chain: FilterChain, checked: Iterable[tuple[Record, str | None]] | None = None
 ) -> dict[str, Any]:
     """Filter existing corpora into the same output layout as `generate`; returns the final state.
@@ -296,7 +307,7 @@ def run_filter(
         checked = ((record, None) for record in iter_input_records(options, skips))
     try:
         for batch in batched(checked, BATCH_SIZE):  # steps such as near dedup are faster on lists
-            verdicts = iter(chain.check_batch([record for record, upstream in batch if not upstream]))
+            verdicts = iter(await chain.acheck_batch([record for record, upstream in batch if not upstream]))
             for record, upstream in batch:
                 _keep_or_reject(record, upstream or next(verdicts), writer, stats)
                 if writer.buffered >= options.shard_rows:

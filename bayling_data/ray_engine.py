@@ -5,6 +5,7 @@ are found across blocks and the kept set is the one the local engine keeps.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -75,4 +76,8 @@ def run_filter_ray(options: FilterOptions, config: FilterConfig, address: str | 
         import ray  # noqa: F401
     except ImportError:
         raise InputError('the Ray engine needs Ray: pip install "bayling-data[ray]"') from None
-    return run_filter(options, build_chain(config, GLOBAL_STEPS), _checked(options, config, address))
+    if config.teacher_steps():
+        raise InputError(
+            f"the Ray engine does not run teacher checks ({', '.join(config.teacher_steps())}): use --engine local"
+        )
+    return asyncio.run(run_filter(options, build_chain(config, GLOBAL_STEPS), _checked(options, config, address)))

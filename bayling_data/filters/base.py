@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import time
 from collections import Counter
 from collections.abc import Iterable
+from typing import Union
 
 from bayling_data.records import Record
 
 BATCH_SIZE = 1024  # records per batch when a whole stream is filtered
+PARTS = ("all", "unordered", "ordered")
 
 
 class Filter:
@@ -19,6 +22,7 @@ class Filter:
     """
 
     name = "filter"
+    ordered = False  # True: the step needs every earlier record, in input order (dedup)
 
     def check(self, record: Record) -> str | None:
         """None to keep the record, or a short reason (`name:detail`) to reject it."""
@@ -37,46 +41,103 @@ class Filter:
             self.remember(record)
 
 
-class FilterChain:
-    """Runs filters in order; the first reason rejects. Counts and times every step."""
+class TeacherCheck:
+    """A step that asks the teacher about one record (async; records of a batch are checked concurrently)."""
 
-    def __init__(self, filters: list[Filter]) -> None:
+    name = "teacher_check"
+    ordered = False
+
+    async def acheck(self, record: Record) -> str | None:
+        """None to keep the record, or a short reason to reject it."""
+        raise NotImplementedError
+
+
+Step = Union[Filter, TeacherCheck]
+
+
+class FilterChain:
+    """Runs steps in order; the first reason rejects. Counts and times every step.
+
+    `part` runs a share of the steps: "unordered" (those that look at one record alone, in any order)
+    then "ordered" (dedup, over records in input order), or "all" of them.
+    """
+
+    def __init__(self, filters: list[Step]) -> None:
         self.filters = filters
         self.rejected: Counter[str] = Counter()
         self.seconds: Counter[str] = Counter()
         self.seen = 0
 
+    @property
+    def asks_teacher(self) -> bool:
+        """Whether a step needs the teacher (then only `acheck_batch` runs the chain)."""
+        return any(isinstance(step, TeacherCheck) for step in self.filters)
+
     def __call__(self, record: Record) -> str | None:
         """The reject reason for `record`, or None when every filter keeps it."""
         return self.check_batch([record])[0]
 
-    def check_batch(self, records: list[Record]) -> list[str | None]:
+    def check_batch(self, records: list[Record], part: str = "all") -> list[str | None]:
         """The reject reason (or None) of each record; a step sees only the records every earlier step kept."""
-        self.seen += len(records)
-        reasons: list[str | None] = [None] * len(records)
-        alive = list(range(len(records)))
-        for step in self.filters:
+        reasons, alive = self._start(records, part)
+        for step in self._steps(part):
+            if isinstance(step, TeacherCheck):
+                raise TypeError(f"step {step.name} asks the teacher: run the chain with acheck_batch")
             if not alive:
                 break
             started = time.perf_counter()
             verdicts = step.check_batch([records[i] for i in alive])
-            self.seconds[step.name] += time.perf_counter() - started
-            survivors = []
-            for i, reason in zip(alive, verdicts, strict=True):
-                if reason is None:
-                    survivors.append(i)
-                    continue
-                full = reason if reason.startswith(step.name) else f"{step.name}:{reason}"
-                self.rejected[full] += 1
-                reasons[i] = full
-            alive = survivors
+            alive = self._settle(step, alive, verdicts, reasons, started)
         return reasons
+
+    async def acheck_batch(self, records: list[Record], part: str = "all") -> list[str | None]:
+        """`check_batch` for chains with teacher steps: their requests for a batch's records go out together."""
+        reasons, alive = self._start(records, part)
+        for step in self._steps(part):
+            if not alive:
+                break
+            started = time.perf_counter()
+            batch = [records[i] for i in alive]
+            if isinstance(step, TeacherCheck):
+                verdicts = list(await asyncio.gather(*(step.acheck(record) for record in batch)))
+            else:
+                verdicts = step.check_batch(batch)
+            alive = self._settle(step, alive, verdicts, reasons, started)
+        return reasons
+
+    def _start(self, records: list[Record], part: str) -> tuple[list[str | None], list[int]]:
+        if part not in PARTS:
+            raise ValueError(f"part must be one of {PARTS}")
+        if part != "ordered":  # records reach the ordered part after the unordered one: count them once
+            self.seen += len(records)
+        return [None] * len(records), list(range(len(records)))
+
+    def _steps(self, part: str) -> list[Step]:
+        if part == "all":
+            return self.filters
+        return [step for step in self.filters if step.ordered == (part == "ordered")]
+
+    def _settle(
+        self, step: Step, alive: list[int], verdicts: list[str | None], reasons: list[str | None], started: float
+    ) -> list[int]:
+        """Record a step's verdicts and time; returns the records still in."""
+        self.seconds[step.name] += time.perf_counter() - started
+        survivors = []
+        for i, reason in zip(alive, verdicts, strict=True):
+            if reason is None:
+                survivors.append(i)
+                continue
+            full = reason if reason.startswith(step.name) else f"{step.name}:{reason}"
+            self.rejected[full] += 1
+            reasons[i] = full
+        return survivors
 
     def warm(self, records: Iterable[Record]) -> None:
         """Feed kept records of an earlier run to every filter, streaming in batches."""
         for batch in batched(records, BATCH_SIZE):
             for step in self.filters:
-                step.remember_batch(batch)
+                if isinstance(step, Filter):
+                    step.remember_batch(batch)
 
 
 def batched(items: Iterable, size: int) -> Iterable[list]:

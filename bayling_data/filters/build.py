@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Optional
 
 import yaml
 
@@ -35,9 +35,16 @@ STEPS = (
     "echo",
     "constraints",
     "langid",
+    "round_trip",
+    "llm_judge",
     "exact_dedup",
     "near_dedup",
 )
+TEACHER_STEPS = ("round_trip", "llm_judge")  # off unless their setting is given; they need a teacher
+GLOBAL_STEPS = ("exact_dedup", "near_dedup")  # need every earlier record: run once, in order
+
+if TYPE_CHECKING:
+    from bayling_data.teacher.client import Teacher
 
 
 @dataclass
@@ -52,6 +59,8 @@ class FilterConfig:
     near_dup_threshold: float = 0.8
     near_dup_ngram: int = 5
     max_copy_chrf: float = 70.0
+    round_trip_min_chrf: Optional[float] = None  # set: translate answers back, reject below this chrF
+    judge_min_score: Optional[int] = None  # set: the teacher rates records 1-5, reject below this score
 
     @classmethod
     def from_file(cls, path: Path) -> FilterConfig:
@@ -69,16 +78,29 @@ class FilterConfig:
             raise ValueError(f"{path}: unknown filter setting(s) {sorted(unknown)}; known: {sorted(known)}")
         return cls(**data)
 
+    def validate(self) -> None:
+        """Raise ValueError for settings that cannot work (before any model or teacher is started)."""
+        unknown = set(self.skip) - set(STEPS)
+        if unknown:
+            raise ValueError(f"cannot skip unknown filter(s) {sorted(unknown)}; steps: {', '.join(STEPS)}")
+        if self.judge_min_score is not None and not 1 <= self.judge_min_score <= 5:
+            raise ValueError(f"judge_min_score (--judge-min-score) must be 1 to 5, got {self.judge_min_score}")
 
-GLOBAL_STEPS = ("exact_dedup", "near_dedup")  # need every earlier record: run once, in order
+    def teacher_steps(self) -> list[str]:
+        """The steps that ask the teacher and are switched on."""
+        wanted = {"round_trip": self.round_trip_min_chrf, "llm_judge": self.judge_min_score}
+        return [name for name in TEACHER_STEPS if wanted[name] is not None and name not in self.skip]
 
 
-def build_chain(config: FilterConfig, steps: tuple[str, ...] = STEPS) -> FilterChain:
-    """The default chain (or the named part of it), cheap checks first and dedup last (so rejects never
-    enter the index)."""
-    unknown = set(config.skip) - set(STEPS)
-    if unknown:
-        raise ValueError(f"cannot skip unknown filter(s) {sorted(unknown)}; steps: {', '.join(STEPS)}")
+def build_chain(config: FilterConfig, steps: tuple[str, ...] = STEPS, teacher: Teacher | None = None) -> FilterChain:
+    """The default chain (or the named part of it): cheap checks first, then the checks that ask the teacher
+    (only those switched on), dedup last (so rejects never enter the index)."""
+    from bayling_data.filters.teacher_checks import LlmJudge, RoundTrip
+
+    config.validate()
+    asking = [name for name in config.teacher_steps() if name in steps]
+    if asking and teacher is None:
+        raise ValueError(f"filter step(s) {', '.join(asking)} need a teacher")
     makers: dict[str, Any] = {
         "empty_or_truncated": EmptyOrTruncated,
         "meta_talk": MetaTalk,
@@ -90,10 +112,13 @@ def build_chain(config: FilterConfig, steps: tuple[str, ...] = STEPS) -> FilterC
         "langid": lambda: LanguageFilter(config.langid_backend, config.langid_min_probability, config.min_script_share),
         "exact_dedup": lambda: ExactDedup(config.dedup_fields),
         "near_dedup": lambda: NearDedup(config.near_dup_threshold, config.near_dup_ngram, fields=config.dedup_fields),
+        "round_trip": lambda: RoundTrip(teacher, config.round_trip_min_chrf),
+        "llm_judge": lambda: LlmJudge(teacher, config.judge_min_score),
     }
-    return FilterChain([makers[name]() for name in STEPS if name in steps and name not in config.skip])
+    chosen = [name for name in STEPS if name in steps and name not in config.skip]
+    return FilterChain([makers[name]() for name in chosen if name not in TEACHER_STEPS or name in asking])
 
 
 def per_record_steps() -> tuple[str, ...]:
-    """The steps that look at one record alone (safe to run in parallel over blocks)."""
-    return tuple(step for step in STEPS if step not in GLOBAL_STEPS)
+    """The steps that look at one record alone without the teacher (safe to run in parallel over blocks)."""
+    return tuple(step for step in STEPS if step not in GLOBAL_STEPS and step not in TEACHER_STEPS)

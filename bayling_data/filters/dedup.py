@@ -45,6 +45,7 @@ class ExactDedup(Filter):
     """Rejects a record whose normalized text was seen before in this run (or a resumed one)."""
 
     name = "exact_dedup"
+    ordered = True
 
     def __init__(self, fields: str = "all") -> None:
         if fields not in FIELDS:
@@ -113,6 +114,7 @@ class NearDedup(Filter):
     """
 
     name = "near_dedup"
+    ordered = True
 
     def __init__(self, threshold: float = 0.8, ngram: int = 5, num_perm: int = 128, fields: str = "all") -> None:
         if not 0 < threshold <= 1:

@@ -84,7 +84,7 @@ class MetaTalk(Filter):
 SCRIPT_DENSITY = {"Hans": 0.3, "Hant": 0.3, "Jpan": 0.45, "Hang": 0.5}
 
 
-def _translation_pairs(record: Record) -> list[tuple[str, str, str, str]]:
+def translation_pairs(record: Record) -> list[tuple[str, str, str, str]]:
     """(source, source lang, translation, target lang) for the first translate turn of a record."""
     source = record.meta.get("source_text")
     answers = record.turns("assistant")
@@ -102,7 +102,7 @@ class LengthRatio(Filter):
         self.low, self.high = low, high
 
     def check(self, record: Record) -> str | None:
-        for source, src, translation, tgt in _translation_pairs(record):
+        for source, src, translation, tgt in translation_pairs(record):
             src_len = len(source) / SCRIPT_DENSITY.get(get(src).script, 1.0)
             tgt_len = len(translation) / SCRIPT_DENSITY.get(get(tgt).script, 1.0)
             ratio = tgt_len / max(src_len, 1.0)
@@ -122,7 +122,7 @@ class Untranslated(Filter):
         self._chrf = CHRF()
 
     def check(self, record: Record) -> str | None:
-        for source, src, translation, tgt in _translation_pairs(record):
+        for source, src, translation, tgt in translation_pairs(record):
             if src == tgt:
                 continue
             if len(source) >= 20 and normalize(source) in normalize(translation):

@@ -164,6 +164,7 @@ class MockState:
     batches: dict[str, dict[str, Any]] = field(default_factory=dict)
     counters: Counter = field(default_factory=Counter)
     unique_requests: set[str] = field(default_factory=set)
+    phrasebook: dict[str, str] = field(default_factory=dict)  # text -> its faithful translation
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.faults.seed)
@@ -187,8 +188,9 @@ class MockState:
         return headers, remaining < 0
 
 
-def answer(body: dict[str, Any]) -> str:
-    """The deterministic answer to a chat request body."""
+def answer(body: dict[str, Any], phrasebook: dict[str, str] | None = None) -> str:
+    """The deterministic answer to a chat request body. A translation request for a text in `phrasebook`
+    gets the phrasebook's translation (a faithful teacher, for round-trip checks)."""
     messages = body.get("messages", [])
     text = "\n".join(str(m.get("content", "")) for m in messages)
     digest = hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).digest()
@@ -198,6 +200,9 @@ def answer(body: dict[str, Any]) -> str:
     last = str(messages[-1].get("content", "")) if messages else ""
     if (body.get("response_format") or {}).get("type") == "json_object":
         return json.dumps(_json_answer(last, lang, rng), ensure_ascii=False)
+    quoted = DELIMITED.findall(last)
+    if phrasebook and "Task: translate text" in last and quoted and quoted[-1] in phrasebook:
+        return phrasebook[quoted[-1]]
     reply = pseudo_text(lang, rng)
     required = MUST_INCLUDE.findall(text)
     if required and rng.random() > 0.1:  # 10% of answers miss their constraint words
@@ -218,6 +223,8 @@ def _json_answer(prompt: str, lang: str, rng: random.Random) -> dict[str, Any]:
         return {"wrong": rng.choice(tokens)}
     if task == "propose question":
         return {"question": pseudo_text(lang, rng).rstrip("。.") + ("？" if lang.startswith("zho") else "?")}
+    if task == "judge record":  # a score drawn from the request: the same record always gets the same one
+        return {"score": rng.randint(1, 5), "reason": "mock judgement"}
     return {"text": pseudo_text(lang, rng)}
 
 
@@ -250,6 +257,8 @@ def make_app(state: MockState) -> web.Application:
             state.counters[f"fault_{fault}"] += 1
             return await _fault_response(request, fault, state)
         state.counters["completions"] += 1
+        last = str((body.get("messages") or [{}])[-1].get("content", ""))
+        state.counters.update(f"task:{task.strip()}" for task in TASK.findall(last)[:1])  # what was asked, by kind
         state.unique_requests.add(hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest())
         return web.json_response(
             _completion(body, state),
@@ -337,7 +346,7 @@ def make_app(state: MockState) -> web.Application:
 
 def _completion(body: dict[str, Any], state: MockState) -> dict[str, Any]:
     """A chat.completion object answering `body`."""
-    content = answer(body)
+    content = answer(body, state.phrasebook)
     max_tokens = int(body.get("max_tokens") or 1_000_000)
     words = content.split(" ")
     finish = "stop"
