@@ -23,6 +23,7 @@ from bayling_data.teacher.local import LocalOptions, LocalServer, terminate_on_s
 if TYPE_CHECKING:
     from bayling_data.pipeline import FilterOptions
     from bayling_data.setup_teacher import TeacherOptions
+    from bayling_data.teacher import Teacher
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__, pretty_exceptions_enable=False)
 teacher_app = typer.Typer(no_args_is_help=True, help="Run a teacher server (local model, or a mock for dry runs).")
@@ -277,7 +278,7 @@ def generate(
             if chosen.teacher_id.startswith("local:"):  # a small local model rambles: keep it short and cool
                 options.max_tokens = answer_tokens or 256
                 options.temperature = 0.3 if temperature is None else temperature
-            err.print(f"teacher: {chosen.model} at {chosen.base_url}", highlight=False)
+            _announce(chosen, filter_config)
             return await run_generate(options, chosen, build_chain(filter_config, teacher=chosen))
 
     try:
@@ -430,8 +431,19 @@ async def _filter_here(options: FilterOptions, config: FilterConfig, teacher_opt
     if not config.teacher_steps():
         return await run_filter(options, build_chain(config))
     async with open_teacher(teacher_options) as teacher:
-        err.print(f"teacher: {teacher.model} at {teacher.base_url}", highlight=False)
+        _announce(teacher, config)
         return await run_filter(options, build_chain(config, teacher=teacher))
+
+
+def _announce(teacher: Teacher, config: FilterConfig) -> None:
+    """Say which teacher answers, and warn when a check asks more of it than the embedded model can give."""
+    err.print(f"teacher: {teacher.model} at {teacher.base_url}", highlight=False)
+    if config.teacher_steps() and teacher.teacher_id.startswith("local:"):
+        err.print(
+            f"[yellow]warning:[/] the embedded local teacher is too small for {', '.join(config.teacher_steps())}:"
+            " expect it to reject most records (use --base-url with a stronger model)",
+            highlight=False,
+        )
 
 
 @app.command()
