@@ -19,6 +19,11 @@ from bayling_data.filters.base import BATCH_SIZE, batched
 from bayling_data.records import Record
 
 SAMPLE = Path(__file__).resolve().parent.parent / "tests" / "data" / "langid_sample.tsv"
+# The sample's first languages: the figures in README.md were measured on these (the sample has grown since).
+LANGUAGES = (
+    *("eng_Latn", "arb_Arab", "deu_Latn", "fra_Latn", "jpn_Jpan", "kor_Hang"),
+    *("nld_Latn", "por_Latn", "rus_Cyrl", "spa_Latn", "ukr_Cyrl", "zho_Hans"),
+)
 
 
 def _name(rng: random.Random) -> str:
@@ -28,6 +33,7 @@ def _name(rng: random.Random) -> str:
 def make_records(n: int, seed: int = 0):
     """Yield n two-turn translation records (English source, answer in one of the sample languages)."""
     rows = [line.split("\t") for line in SAMPLE.read_text("utf-8").splitlines() if not line.startswith("#")]
+    rows = [(code, text) for code, text in rows if code in LANGUAGES]
     english = [text for code, text in rows if code == "eng_Latn"]
     by_lang: dict[str, list[str]] = {}
     for code, text in rows:

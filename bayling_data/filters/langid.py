@@ -169,15 +169,17 @@ class LanguageFilter(Filter):
                 continue
             # A few hundred characters decide the language as well as the whole text, at bounded cost.
             sample = text[: self.max_chars]
-            verdict = self._cld2_verdict(sample, lang)
+            verdict, guess = self._cld2_verdict(sample, lang)
             if verdict is True:
                 continue
             if position < 0 and verdict is None:
                 continue  # the seed is only checked for a clear slip: the classifier is kept for the turns
-            predicted, probability = self.backend.best(sample, self._candidates(frozenset(record_langs)))
+            candidates = self._candidates(frozenset(record_langs | ({guess} if guess else set())))
+            predicted, probability = self.backend.best(sample, candidates)
             if self._accepts(lang, predicted):
                 lowest = min(lowest, probability)
-            elif probability >= self.min_probability:
+            elif probability >= self.min_probability or (guess and self._accepts(languages.get(guess), predicted)):
+                # (or, at any confidence, when CLD2 was sure of the same other language)
                 record.scores["langid"] = {
                     "turn": position,
                     "declared": code,
@@ -188,20 +190,26 @@ class LanguageFilter(Filter):
         record.scores["langid_min_prob"] = round(lowest, 3)
         return None
 
-    def _cld2_verdict(self, text: str, lang: languages.Language) -> bool | None:
+    def _cld2_verdict(self, text: str, lang: languages.Language) -> tuple[bool | None, str | None]:
         """CLD2 (C++, ~10x faster): True when it is sure the text is in the declared language, False when it is
-        sure of another one, None when unsure. Only True skips the candidate-set classifier for a turn, so
-        siblings still get the full check."""
+        sure of another one (returned too, as a FLORES code, when we know it), None when unsure. Only True
+        skips the candidate-set classifier; when that classifier then picks the same other language, the
+        two agree and the turn is rejected at any confidence."""
         if self._cld2 is None:
-            return None
+            return None, None
         try:
             reliable, _, details = self._cld2.detect(text, bestEffort=True)
         except self._cld2.error:
-            return None
+            return None, None
         code = details[0][1].split("-")[0]
         if not reliable or code == "un" or _share_among_script(details, lang.script) < 0.9:
-            return None
-        return self._accepts(lang, code)
+            return None, None
+        if self._accepts(lang, code):
+            return True, None
+        try:
+            return False, languages.get(code).code
+        except languages.UnknownLanguageError:
+            return False, None
 
     @functools.lru_cache(maxsize=1024)  # noqa: B019 - one filter per run
     def _candidates(self, codes: frozenset[str]) -> frozenset[str]:
