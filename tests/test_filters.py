@@ -290,6 +290,40 @@ def test_langid_accuracy_by_language_and_length(backend):
     assert caught / len(rows) >= 0.9
 
 
+# Text in the first language declared as the second: close relatives that short text can still tell apart.
+SIBLINGS = [
+    ("ces_Latn", "slk_Latn"),
+    ("slk_Latn", "ces_Latn"),
+    ("dan_Latn", "nob_Latn"),
+    ("nob_Latn", "dan_Latn"),
+    ("swe_Latn", "dan_Latn"),
+    ("spa_Latn", "por_Latn"),
+    ("por_Latn", "spa_Latn"),
+    ("ita_Latn", "spa_Latn"),
+    ("rus_Cyrl", "ukr_Cyrl"),
+    ("ukr_Cyrl", "rus_Cyrl"),
+    ("nld_Latn", "deu_Latn"),
+    ("pes_Arab", "arb_Arab"),
+    ("hin_Deva", "npi_Deva"),
+]
+
+
+@pytest.mark.parametrize("backend", ["py3langid", "langdetect", "cld2"])
+def test_langid_tells_close_relatives_apart(backend):
+    step = LanguageFilter(backend=backend)
+    by_lang = defaultdict(list)
+    for code, text in sample():
+        by_lang[code].append(text)
+    caught = {
+        f"{text_lang}->{declared}": sum(
+            step.check(translation(EN, t, tgt=declared)) is not None for t in by_lang[text_lang]
+        )
+        for text_lang, declared in SIBLINGS
+    }
+    print(backend, caught)
+    assert sum(caught.values()) >= 0.9 * 4 * len(SIBLINGS), caught
+
+
 def test_filter_config_file(tmp_path):
     config = tmp_path / "filters.yaml"
     config.write_text("skip: [near_dedup]\nnear_dup_threshold: 0.9\n")
