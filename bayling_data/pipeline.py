@@ -24,7 +24,7 @@ from bayling_data.languages import Language
 from bayling_data.progress import RunProgress
 from bayling_data.records import Record
 from bayling_data.sources.formats import FORMATS, detect_format, to_record
-from bayling_data.sources.readers import InputError, SkipCounter, iter_rows
+from bayling_data.sources.readers import InputError, SkipCounter, count_rows, iter_rows
 from bayling_data.stats import RunStats
 from bayling_data.teacher import Teacher
 
@@ -302,7 +302,9 @@ async def run_filter(
     writer = PartWriter(folder, state)
     stats = RunStats()
     skips = SkipCounter()
-    progress = RunProgress(0, 0, "filter", None)
+    sizes = [count_rows(path) for path in options.inputs]  # for the ETA; 0: unknown (compressed input)
+    total = 0 if None in sizes else sum(size or 0 for size in sizes)
+    progress = RunProgress(total, 0, "filter", None, count_read=True)
     if checked is None:
         checked = ((record, None) for record in iter_input_records(options, skips))
     try:

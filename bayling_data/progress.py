@@ -12,11 +12,19 @@ from bayling_data.teacher.accounting import Usage
 
 
 class RunProgress:
-    """Shows records kept/rejected, requests, tokens, rate and ETA. With no `total` (filtering a corpus of
-    unknown size) it counts records read, kept or not."""
+    """Shows records kept/rejected, requests, tokens, rate and ETA. It counts records kept toward `total`, or
+    with `count_read` records read, kept or not (filtering a corpus; `total` 0 when its size is unknown)."""
 
-    def __init__(self, total: int, initial: int, label: str, usage: Usage | None, log_every: float = 10.0) -> None:
-        self.total, self.usage, self.log_every = total, usage, log_every
+    def __init__(
+        self,
+        total: int,
+        initial: int,
+        label: str,
+        usage: Usage | None,
+        log_every: float = 10.0,
+        count_read: bool = False,
+    ) -> None:
+        self.total, self.usage, self.log_every, self.count_read = total, usage, log_every, count_read
         self.console = Console(stderr=True)
         self.interactive = self.console.is_terminal
         self.started = time.monotonic()
@@ -39,7 +47,7 @@ class RunProgress:
             self._bar.start()
 
     def _done(self, kept: int, rejected: int) -> int:
-        return kept if self.total else kept + rejected
+        return kept + rejected if self.count_read else kept
 
     def _info(self, kept: int, rejected: int) -> str:
         rate = (self._done(kept, rejected) - self.initial) / max(time.monotonic() - self.started, 1e-9)
@@ -61,10 +69,11 @@ class RunProgress:
             self._bar.update(self._task, completed=self._done(kept, rejected), info=self._info(kept, rejected))
             return
         now = time.monotonic()
-        if now - self._last_log >= self.log_every or (self.total and kept >= self.total):
+        done = self._done(kept, rejected)
+        if now - self._last_log >= self.log_every or (self.total and done >= self.total):
             self._last_log = now
-            done = f"{kept}/{self.total}" if self.total else f"{kept + rejected} read"
-            print(f"[bayling-data] {done} {self._info(kept, rejected)}", file=sys.stderr, flush=True)
+            counted = f"{done}/{self.total or '?'}" + (" read" if self.count_read else "")
+            print(f"[bayling-data] {counted} {self._info(kept, rejected)}", file=sys.stderr, flush=True)
 
     def close(self) -> None:
         """Stop the live display."""

@@ -80,6 +80,25 @@ def test_filter_alpaca_and_bad_lines(cli_env, tmp_path):
     assert done.returncode == 0, done.stderr
     assert load_output(out, tmp_path).num_rows == len(GOOD)
     assert json.loads((out / "run_summary.json").read_text())["stats"]["skipped_lines"] == 1
+    assert f"{len(GOOD)}/{len(lines)} read" in done.stderr  # progress against the line count of the input
+
+
+def test_input_size_for_progress(tmp_path):
+    import datasets
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from bayling_data.sources.readers import count_rows
+
+    (tmp_path / "rows.jsonl").write_text('{"a": 1}\n{"a": 2}\n{"a": 3}\n')
+    pq.write_table(pa.table({"a": list(range(5))}), tmp_path / "rows.parquet")
+    datasets.Dataset.from_dict({"a": list(range(4))}).save_to_disk(str(tmp_path / "saved"))
+    assert count_rows(tmp_path / "rows.jsonl") == 3
+    assert count_rows(tmp_path / "rows.parquet") == 5
+    assert count_rows(tmp_path / "saved") == 4  # arrow files of a saved dataset
+    with gzip.open(tmp_path / "rows.jsonl.gz", "wt") as handle:
+        handle.write('{"a": 1}\n')
+    assert count_rows(tmp_path / "rows.jsonl.gz") is None  # unknown without decompressing
 
 
 def test_filter_unknown_format_is_an_error(cli_env, tmp_path):

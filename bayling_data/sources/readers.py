@@ -84,20 +84,41 @@ def file_kind(path: Path) -> str:
     return "unknown"
 
 
-def _arrow_rows(path: Path) -> Iterator[tuple[dict[str, Any], str]]:
+def _arrow_batches(path: Path) -> Iterator[pa.RecordBatch]:
     with pa.memory_map(str(path)) as source:
         try:
             reader = pa.ipc.open_stream(source)
         except pa.ArrowInvalid:
             reader = pa.ipc.open_file(source)
-            batches = (reader.get_batch(i) for i in range(reader.num_record_batches))
+            yield from (reader.get_batch(i) for i in range(reader.num_record_batches))
         else:
-            batches = iter(reader)
-        number = 0
-        for batch in batches:
-            for row in batch.to_pylist():
-                number += 1
-                yield row, f"{path}:row {number}"
+            yield from reader
+
+
+def _arrow_rows(path: Path) -> Iterator[tuple[dict[str, Any], str]]:
+    number = 0
+    for batch in _arrow_batches(path):
+        for row in batch.to_pylist():
+            number += 1
+            yield row, f"{path}:row {number}"
+
+
+def count_rows(path: Path) -> int | None:
+    """About how many rows `iter_rows(path)` gives, when that is cheap to know (parquet metadata, arrow
+    batch lengths, the newlines of plain text files); None when a file is compressed or of unknown kind."""
+    total = 0
+    for file in input_files(path):
+        kind = file_kind(file)
+        if kind == "parquet":
+            total += pq.ParquetFile(file).metadata.num_rows
+        elif kind == "arrow":
+            total += sum(batch.num_rows for batch in _arrow_batches(file))
+        elif kind in ("jsonl", "txt") and not file.name.endswith(".gz"):
+            with open(file, "rb") as handle:  # about 1 GB/s: seconds for a corpus that takes minutes to filter
+                total += sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b""))
+        else:
+            return None
+    return total
 
 
 def iter_rows(
