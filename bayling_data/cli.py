@@ -248,6 +248,7 @@ def generate(
             },
         )
         filter_config = _filter_config(filters_config, skip_filter, langid_backend, round_trip_chrf, judge_min_score)
+        options.filters = filter_config.summary()
     except (UnknownLanguageError, ValueError, FileNotFoundError) as error:
         raise fail(str(error)) from None
     if source is not None and not source.exists():
@@ -370,6 +371,7 @@ def filter_(
             overwrite=overwrite,
         )
         config = _filter_config(filters_config, skip_filter, langid_backend, round_trip_chrf, judge_min_score)
+        options.filters = config.summary()
         teacher_options = _teacher_options(
             teacher, base_url, api_key, model, concurrency, timeout, cache, no_cache, local=LocalOptions()
         )
@@ -471,6 +473,7 @@ def merge(
             shard_rows=shard_rows,
             shard_mb=shard_mb,
             overwrite=overwrite,
+            filters=dedup_only.summary(),
         )
         state = asyncio.run(run_filter(options, build_chain(dedup_only)))
     except (InputError, ValueError, FileExistsError) as error:

@@ -59,6 +59,7 @@ class GenerateOptions:
     val_fraction: float = 0.0
     shard: tuple[int, int] = (0, 1)  # (k, N): this worker makes records k, k+N, k+2N, ... of the job
     generator_options: dict[str, Any] = field(default_factory=dict)
+    filters: dict[str, Any] = field(default_factory=dict)  # the filter settings, for the summary and the card
 
     @property
     def target(self) -> int:
@@ -194,9 +195,9 @@ async def run_generate(options: GenerateOptions, teacher: Teacher, chain: Filter
 def _finish(folder: OutputFolder, state: dict[str, Any], options: GenerateOptions | FilterOptions) -> dict[str, Any]:
     """Shards, dataset card and run summary; then the parts go."""
     shards = finalize(folder, state, options.shard_rows, options.val_fraction, options.shard_mb)
-    state.update(complete=True, shards=shards)
+    state.update(complete=True, shards=shards, filters=options.filters)
     (folder.root / "README.md").write_text(card.render(state, shards, options.license), "utf-8")
-    summary = {k: state.get(k) for k in ("config", "stats", "usage", "shards", "prompt_hashes")}
+    summary = {k: state.get(k) for k in ("config", "filters", "stats", "usage", "shards", "prompt_hashes")}
     atomic_write_bytes(folder.root / "run_summary.json", json.dumps(summary, ensure_ascii=False, indent=1).encode())
     folder.save_state(state)
     for part in folder.parts_dir.iterdir():
@@ -256,6 +257,7 @@ class FilterOptions:
     overwrite: bool = False
     license: str = "other"
     val_fraction: float = 0.0
+    filters: dict[str, Any] = field(default_factory=dict)  # the filter settings, for the summary and the card
 
 
 def iter_input_records(options: FilterOptions, skips: SkipCounter) -> Iterator[Record]:

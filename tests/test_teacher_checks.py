@@ -79,6 +79,10 @@ def test_generate_with_judge_keeps_only_high_scores(mock_teacher, cli_env, tmp_p
     assert judged_out  # the mock gives scores 1 to 5: some are below 3
     assert all(json.loads(row["scores"])["judge"]["score"] < 3 for row in judged_out)
     assert server_stats(mock_teacher)["task:judge record"] >= 40 + len(judged_out)
+    filters = json.loads((out / "run_summary.json").read_text())["filters"]
+    assert "llm_judge" in filters["steps"] and "round_trip" not in filters["steps"]
+    assert filters["judge_min_score"] == 3
+    assert "| judge_min_score | `3` |" in (out / "README.md").read_text()  # the card says how data was filtered
 
 
 def check_against(faults: Faults, make_check, record: Record, tmp_path: Path) -> str | None:

@@ -80,6 +80,7 @@ def render(state: dict[str, Any], shards: dict[str, list[str]], license_id: str 
     settings = "\n".join(f"| {k} | `{v}` |" for k, v in sorted(config.items()))
     usage_rows = "\n".join(f"| {k} | {v} |" for k, v in usage.items())
     prompt_hashes = "\n".join(f"| {k} | `{v}` |" for k, v in sorted(state.get("prompt_hashes", {}).items()))
+    filters = "\n".join(f"| {k} | `{v}` |" for k, v in (state.get("filters") or {}).items())
     return f"""---
 {yaml.safe_dump(header(stats, shards, license_id), sort_keys=False, allow_unicode=True).strip()}
 ---
@@ -116,6 +117,12 @@ results, teacher model, prompt hashes, token usage), `scores` (JSON: filter sign
 | setting | value |
 |---|---|
 {settings}
+
+## Filters
+
+| setting | value |
+|---|---|
+{filters}
 
 ## Prompt hashes
 

@@ -91,6 +91,16 @@ class FilterConfig:
         wanted = {"round_trip": self.round_trip_min_chrf, "llm_judge": self.judge_min_score}
         return [name for name in TEACHER_STEPS if wanted[name] is not None and name not in self.skip]
 
+    def steps_to_run(self) -> list[str]:
+        """The steps that run, in order: all not skipped, the teacher checks only when switched on."""
+        asking = self.teacher_steps()
+        return [name for name in STEPS if name not in self.skip and (name not in TEACHER_STEPS or name in asking)]
+
+    def summary(self) -> dict[str, Any]:
+        """What the run summary and the dataset card say about the filtering."""
+        settings = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "skip"}
+        return {"steps": ", ".join(self.steps_to_run()), **settings}
+
 
 def build_chain(config: FilterConfig, steps: tuple[str, ...] = STEPS, teacher: Teacher | None = None) -> FilterChain:
     """The default chain (or the named part of it): cheap checks first, then the checks that ask the teacher
@@ -115,8 +125,7 @@ def build_chain(config: FilterConfig, steps: tuple[str, ...] = STEPS, teacher: T
         "round_trip": lambda: RoundTrip(teacher, config.round_trip_min_chrf),
         "llm_judge": lambda: LlmJudge(teacher, config.judge_min_score),
     }
-    chosen = [name for name in STEPS if name in steps and name not in config.skip]
-    return FilterChain([makers[name]() for name in chosen if name not in TEACHER_STEPS or name in asking])
+    return FilterChain([makers[name]() for name in config.steps_to_run() if name in steps])
 
 
 def per_record_steps() -> tuple[str, ...]:
