@@ -387,7 +387,8 @@ def filter_(
     except (InputError, UnknownLanguageError, ValueError, FileExistsError) as error:
         raise fail(str(error)) from None
     except TeacherError as error:
-        raise fail(str(error), 1) from None
+        again = "run the same command with --overwrite: the teacher's answers so far are cached"
+        raise fail(f"{error}\n{again}", 1) from None
     except KeyboardInterrupt:
         raise fail("interrupted", 130) from None
     typer.echo(card.stats_tables(state["stats"]))
