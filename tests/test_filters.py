@@ -324,6 +324,19 @@ def test_langid_tells_close_relatives_apart(backend):
     assert sum(caught.values()) >= 0.9 * 4 * len(SIBLINGS), caught
 
 
+def test_readme_lists_every_filter_setting_with_its_default():
+    import dataclasses
+    import re
+
+    import yaml
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text("utf-8")
+    block = re.search(r"```yaml\n(skip:.*?)```", readme, re.S)
+    assert block, "README has no filter settings example"
+    defaults = {f.name: getattr(FilterConfig(), f.name) for f in dataclasses.fields(FilterConfig)}
+    assert yaml.safe_load(block.group(1)) == defaults
+
+
 def test_filter_config_file(tmp_path):
     config = tmp_path / "filters.yaml"
     config.write_text("skip: [near_dedup]\nnear_dup_threshold: 0.9\n")
