@@ -356,11 +356,11 @@ def test_compact_lsh_finds_candidates_across_merges():
 
     from bayling_data.filters.lsh import CompactLSH
 
-    index = CompactLSH(num_perm=128, bands=16, min_merge=4)  # merges after every batch
-    rng = np.random.default_rng(0)
+    index = CompactLSH(num_perm=128, bands=16, min_merge=4, block_rows=8)  # merges after every batch; batches
+    rng = np.random.default_rng(0)  # of 7 signatures cross the storage blocks of 8
     signatures = rng.integers(0, 2**32, size=(50, 128), dtype=np.uint32)
-    for start in range(0, 50, 5):
-        index.add(signatures[start : start + 5])
+    for start in range(0, 50, 7):
+        index.add(signatures[start : start + 7])
     assert index.count == 50
     probe = signatures[3].copy()
     probe[:10] = 0  # 10 of 128 values changed: most bands still match

@@ -1,4 +1,4 @@
-"""A compact MinHash LSH index: band keys in sorted numpy arrays, signatures in one uint32 matrix.
+"""A compact MinHash LSH index: band keys in sorted numpy arrays, signatures in fixed-size uint32 blocks.
 
 About 700 bytes per indexed record (128 permutations, 16 bands), plus a fixed 32 MB bitmap: a million
 records fit in well under 1 GB, where a hash map per band costs about 2 KB per record. Records come in
@@ -18,7 +18,9 @@ _BITMAP_BITS = 28  # 2**28 bits = 32 MB: about 1 false "maybe" in 9 at 16M merge
 class CompactLSH:
     """Banded LSH over MinHash signatures, with exact-signature verification of candidates."""
 
-    def __init__(self, num_perm: int = 128, bands: int = 16, min_merge: int = 1_048_576) -> None:
+    def __init__(
+        self, num_perm: int = 128, bands: int = 16, min_merge: int = 1_048_576, block_rows: int = 16_384
+    ) -> None:
         if num_perm % bands:
             raise ValueError("num_perm must be a multiple of the number of bands")
         self.num_perm, self.bands, self.rows = num_perm, bands, num_perm // bands
@@ -29,7 +31,8 @@ class CompactLSH:
         self._owners = np.empty(0, dtype=np.uint32)  # record number of each key
         self._bitmap = np.empty(0, dtype=np.uint8)  # made at the first merge
         self._recent: dict[int, int] = {}  # band key -> first record number with it, not merged yet
-        self._signatures = np.empty((1024, num_perm), dtype=np.uint32)
+        self._blocks: list[np.ndarray] = []  # signatures in fixed blocks: growing never copies or doubles
+        self._block_rows = block_rows  # 16,384 x 128 permutations: 8 MB a block
         self._min_merge = min_merge  # band keys held in the dict before they move to the sorted arrays
         self.count = 0  # signature rows stored (rows of near-duplicates stay, unindexed)
 
@@ -60,7 +63,7 @@ class CompactLSH:
             if not recent.keys().isdisjoint(row_keys):  # one C-level test: most rows share no band with anything
                 found = found + [owner for owner in map(recent.get, row_keys) if owner is not None]
             if found:
-                best[row] = (self._signatures[np.unique(found)] == signatures[row]).mean(axis=1).max()
+                best[row] = (self._rows(np.unique(found)) == signatures[row]).mean(axis=1).max()
             if best[row] < threshold:
                 self._index(row_keys, first + row)
         self._merge_if_large()
@@ -68,14 +71,23 @@ class CompactLSH:
 
     def _store(self, signatures: np.ndarray) -> int:
         """Keep the rows' signatures; returns the record number of the first."""
-        first, needed = self.count, self.count + len(signatures)
-        if needed > len(self._signatures):
-            grown = np.empty((max(needed, 2 * len(self._signatures)), self.num_perm), dtype=np.uint32)
-            grown[:first] = self._signatures[:first]
-            self._signatures = grown
-        self._signatures[first:needed] = signatures
-        self.count = needed
+        first = self.count
+        done = 0
+        while done < len(signatures):
+            block, offset = divmod(self.count, self._block_rows)
+            if block == len(self._blocks):
+                self._blocks.append(np.empty((self._block_rows, self.num_perm), dtype=np.uint32))
+            take = min(self._block_rows - offset, len(signatures) - done)
+            self._blocks[block][offset : offset + take] = signatures[done : done + take]
+            done += take
+            self.count += take
         return first
+
+    def _rows(self, numbers: np.ndarray) -> np.ndarray:
+        """The stored signatures of these record numbers."""
+        return np.stack(
+            [self._blocks[number // self._block_rows][number % self._block_rows] for number in numbers.tolist()]
+        )
 
     def _index(self, keys: list[int], number: int) -> None:
         recent = self._recent
