@@ -68,11 +68,6 @@ class FilterChain:
         self.seconds: Counter[str] = Counter()
         self.seen = 0
 
-    @property
-    def asks_teacher(self) -> bool:
-        """Whether a step needs the teacher (then only `acheck_batch` runs the chain)."""
-        return any(isinstance(step, TeacherCheck) for step in self.filters)
-
     def check_batch(self, records: list[Record], part: str = "all") -> list[str | None]:
         """The reject reason (or None) of each record; a step sees only the records every earlier step kept."""
         reasons, alive = self._start(records, part)
