@@ -458,14 +458,13 @@ def merge(
     overwrite: ReplaceOutput = False,
 ) -> None:
     """Combine output folders into one dataset, removing exact and near duplicates across them."""
-    from bayling_data.filters.build import STEPS
     from bayling_data.pipeline import FilterOptions, run_filter
     from bayling_data.sources.readers import InputError
 
     missing = [f for f in folders if not (f / "data").is_dir()]
     if missing:
         raise fail(f"not a finished bayling-data output (no data/ folder): {', '.join(map(str, missing))}")
-    dedup_only = FilterConfig(skip=[step for step in STEPS if step not in ("exact_dedup", "near_dedup")])
+    dedup_only = FilterConfig.dedup_only()
     try:
         options = FilterOptions(
             inputs=[f / "data" for f in folders],

@@ -285,8 +285,8 @@ async def run_filter(
 ) -> dict[str, Any]:
     """Filter existing corpora into the same output layout as `generate`; returns the final state.
 
-    `checked` lets another engine supply records with the verdict of the steps it already ran (None:
-    passed them); `chain` then runs the remaining steps here, in input order.
+    `checked` lets another engine supply records with the verdict of the chain's unordered part, which
+    it ran (None: passed); only the ordered part (dedup) then runs here, in input order.
     """
     folder = OutputFolder(options.out)
     folder.prepare(resume=False, overwrite=options.overwrite)
@@ -307,11 +307,12 @@ async def run_filter(
     sizes = [count_rows(path) for path in options.inputs]  # for the ETA; 0: unknown (compressed input)
     total = 0 if None in sizes else sum(size or 0 for size in sizes)
     progress = RunProgress(total, 0, "filter", None, count_read=True)
+    part = "all" if checked is None else "ordered"
     if checked is None:
         checked = ((record, None) for record in iter_input_records(options, skips))
     try:
         for batch in batched(checked, BATCH_SIZE):  # steps such as near dedup are faster on lists
-            verdicts = iter(await chain.acheck_batch([record for record, upstream in batch if not upstream]))
+            verdicts = iter(await chain.acheck_batch([record for record, upstream in batch if not upstream], part))
             for record, upstream in batch:
                 _keep_or_reject(record, upstream or next(verdicts), writer, stats)
                 if writer.buffered >= options.shard_rows:

@@ -1,6 +1,6 @@
-"""`filter --engine ray`: Ray Data runs the per-record steps in parallel over blocks (on a cluster or
-locally); the dedup steps then run once over the whole stream, in input order, so that duplicates
-are found across blocks and the kept set is the one the local engine keeps.
+"""`filter --engine ray`: Ray Data runs the chain's unordered part (the per-record steps) in parallel over
+blocks (on a cluster or locally); its ordered part (dedup) then runs once over the whole stream, in input
+order, so that duplicates are found across blocks and the kept set is the one the local engine keeps.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 from bayling_data.filters import FilterConfig, build_chain
-from bayling_data.filters.build import GLOBAL_STEPS, per_record_steps
 from bayling_data.pipeline import FilterOptions, run_filter
 from bayling_data.records import Record
 from bayling_data.sources.formats import detect_format, to_record
@@ -20,15 +19,15 @@ from bayling_data.sources.readers import InputError, file_kind, input_files
 
 
 class PerRecordSteps:
-    """A Ray actor: converts rows to records and runs the per-record filter steps on a batch."""
+    """A Ray actor: converts rows to records and runs the chain's unordered part on a batch."""
 
     def __init__(self, config: FilterConfig, fmt: str, lang: str) -> None:
-        self.chain = build_chain(config, per_record_steps())
+        self.chain = build_chain(config)
         self.fmt, self.lang = fmt, lang
 
     def __call__(self, batch: Any) -> dict[str, list[str]]:
         records = [to_record(row, self.fmt, f"ray-batch:{n}", self.lang) for n, row in enumerate(batch.to_pylist())]
-        reasons = [reason or "" for reason in self.chain.check_batch(records)]
+        reasons = [reason or "" for reason in self.chain.check_batch(records, "unordered")]
         rows = [json.dumps(record.to_row(), ensure_ascii=False) for record in records]
         return {"record": rows, "reason": reasons}
 
@@ -80,4 +79,4 @@ def run_filter_ray(options: FilterOptions, config: FilterConfig, address: str | 
         raise InputError(
             f"the Ray engine does not run teacher checks ({', '.join(config.teacher_steps())}): use --engine local"
         )
-    return asyncio.run(run_filter(options, build_chain(config, GLOBAL_STEPS), _checked(options, config, address)))
+    return asyncio.run(run_filter(options, build_chain(config), _checked(options, config, address)))

@@ -41,7 +41,7 @@ STEPS = (
     "near_dedup",
 )
 TEACHER_STEPS = ("round_trip", "llm_judge")  # off unless their setting is given; they need a teacher
-GLOBAL_STEPS = ("exact_dedup", "near_dedup")  # need every earlier record: run once, in order
+DEDUP_STEPS = ("exact_dedup", "near_dedup")  # the chain's "ordered" part: every earlier record, in order
 
 if TYPE_CHECKING:
     from bayling_data.teacher.client import Teacher
@@ -78,6 +78,11 @@ class FilterConfig:
             raise ValueError(f"{path}: unknown filter setting(s) {sorted(unknown)}; known: {sorted(known)}")
         return cls(**data)
 
+    @classmethod
+    def dedup_only(cls) -> FilterConfig:
+        """Exact and near dedup alone (`merge`: its inputs passed the other steps when they were made)."""
+        return cls(skip=[step for step in STEPS if step not in DEDUP_STEPS])
+
     def validate(self) -> None:
         """Raise ValueError for settings that cannot work (before any model or teacher is started)."""
         unknown = set(self.skip) - set(STEPS)
@@ -102,13 +107,13 @@ class FilterConfig:
         return {"steps": ", ".join(self.steps_to_run()), **settings}
 
 
-def build_chain(config: FilterConfig, steps: tuple[str, ...] = STEPS, teacher: Teacher | None = None) -> FilterChain:
-    """The default chain (or the named part of it): cheap checks first, then the checks that ask the teacher
-    (only those switched on), dedup last (so rejects never enter the index)."""
+def build_chain(config: FilterConfig, teacher: Teacher | None = None) -> FilterChain:
+    """The chain `config` asks for: cheap checks first, then the checks that ask the teacher (only those
+    switched on), dedup last (so rejects never enter the index)."""
     from bayling_data.filters.teacher_checks import LlmJudge, RoundTrip
 
     config.validate()
-    asking = [name for name in config.teacher_steps() if name in steps]
+    asking = config.teacher_steps()
     if asking and teacher is None:
         raise ValueError(f"filter step(s) {', '.join(asking)} need a teacher")
     makers: dict[str, Any] = {
@@ -125,9 +130,4 @@ def build_chain(config: FilterConfig, steps: tuple[str, ...] = STEPS, teacher: T
         "round_trip": lambda: RoundTrip(teacher, config.round_trip_min_chrf),
         "llm_judge": lambda: LlmJudge(teacher, config.judge_min_score),
     }
-    return FilterChain([makers[name]() for name in config.steps_to_run() if name in steps])
-
-
-def per_record_steps() -> tuple[str, ...]:
-    """The steps that look at one record alone without the teacher (safe to run in parallel over blocks)."""
-    return tuple(step for step in STEPS if step not in GLOBAL_STEPS and step not in TEACHER_STEPS)
+    return FilterChain([makers[name]() for name in config.steps_to_run()])
