@@ -16,6 +16,7 @@ import openai
 
 from bayling_data.teacher.accounting import Usage
 from bayling_data.teacher.cache import RequestCache
+from bayling_data.teacher.completion import reply_fields
 from bayling_data.teacher.errors import TeacherError, TeacherRequestFailed
 
 FINISHED = ("completed", "failed", "expired", "cancelled")
@@ -137,15 +138,8 @@ class BatchDispatcher:
             if future is not None and not future.done():
                 future.set_exception(TeacherRequestFailed("batch_error"))
             return
-        usage = body.get("usage") or {}
-        self._usage.add_tokens(int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0))
-        choice = (body.get("choices") or [{}])[0]
-        reply = {
-            "content": ((choice.get("message") or {}).get("content") or "").strip(),
-            "finish_reason": choice.get("finish_reason") or "stop",
-            "prompt_tokens": int(usage.get("prompt_tokens") or 0),
-            "completion_tokens": int(usage.get("completion_tokens") or 0),
-        }
+        reply = reply_fields(body)
+        self._usage.add_tokens(reply["prompt_tokens"], reply["completion_tokens"])
         if reply["content"]:
             self._cache.put(key, reply)  # kept even when no generator waits for it any more
         if future is not None and not future.done():

@@ -20,6 +20,7 @@ from tenacity import (
 from bayling_data.teacher.accounting import Usage
 from bayling_data.teacher.batch import BatchDispatcher
 from bayling_data.teacher.cache import RequestCache, request_key
+from bayling_data.teacher.completion import reply_fields
 from bayling_data.teacher.errors import (
     TeacherAuthError,
     TeacherError,
@@ -214,21 +215,16 @@ class Teacher:
             completion = raw.json()
         if not isinstance(completion, dict):
             raise EmptyAnswer("not a chat completion")
-        usage = completion.get("usage") or {}
-        prompt_tokens, completion_tokens = (
-            int(usage.get("prompt_tokens") or 0),
-            int(usage.get("completion_tokens") or 0),
-        )
-        self.usage.add_tokens(prompt_tokens, completion_tokens)
-        choices = completion.get("choices") or []
+        reply = reply_fields(completion)
+        self.usage.add_tokens(reply["prompt_tokens"], reply["completion_tokens"])
+        choices = completion.get("choices")
         if not choices or not isinstance(choices[0], dict):
             raise EmptyAnswer("no choices")
-        content = ((choices[0].get("message") or {}).get("content") or "").strip()
-        if not content:
+        if not reply["content"]:
             raise EmptyAnswer("empty content")
-        if json_mode and extract_json(content) is None:
+        if json_mode and extract_json(reply["content"]) is None:
             raise EmptyAnswer("malformed JSON")
-        return Reply(content, choices[0].get("finish_reason") or "stop", prompt_tokens, completion_tokens)
+        return Reply(**reply)
 
     def use_batch_api(self, window: float = 2.0, poll: float = 10.0) -> None:
         """Send requests that miss the cache through the Batch API (needs the cache: that is where jobs live)."""
