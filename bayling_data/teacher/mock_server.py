@@ -257,9 +257,6 @@ def make_app(state: MockState) -> web.Application:
             state.counters[f"fault_{fault}"] += 1
             return await _fault_response(request, fault, state)
         state.counters["completions"] += 1
-        last = str((body.get("messages") or [{}])[-1].get("content", ""))
-        state.counters.update(f"task:{task.strip()}" for task in TASK.findall(last)[:1])  # what was asked, by kind
-        state.unique_requests.add(hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest())
         return web.json_response(
             _completion(body, state),
             headers=limit_headers,
@@ -300,7 +297,6 @@ def make_app(state: MockState) -> web.Application:
         for line in state.files[body["input_file_id"]].decode().splitlines():
             item = json.loads(line)
             state.counters["batch_requests"] += 1
-            state.unique_requests.add(hashlib.sha256(json.dumps(item["body"], sort_keys=True).encode()).hexdigest())
             completion = _completion(item["body"], state)
             lines.append(
                 json.dumps(
@@ -345,7 +341,10 @@ def make_app(state: MockState) -> web.Application:
 
 
 def _completion(body: dict[str, Any], state: MockState) -> dict[str, Any]:
-    """A chat.completion object answering `body`."""
+    """A chat.completion answering `body` (directly or in a batch); counted as a unique request and by task."""
+    state.unique_requests.add(hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest())
+    last = str((body.get("messages") or [{}])[-1].get("content", ""))
+    state.counters.update(f"task:{task.strip()}" for task in TASK.findall(last)[:1])  # what was asked, by kind
     content = answer(body, state.phrasebook)
     max_tokens = int(body.get("max_tokens") or 1_000_000)
     words = content.split(" ")
