@@ -93,8 +93,7 @@ def char_ngram_hashes(texts: list[str], size: int) -> tuple[np.ndarray, np.ndarr
     """
     padded = [text.ljust(size, "\0") if text else "" for text in texts]
     lengths = np.fromiter(map(len, padded), dtype=np.int64, count=len(padded))
-    points = np.frombuffer("".join(padded).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    points = np.concatenate([points.astype(np.uint64), np.zeros(size, dtype=np.uint64)])
+    points = np.frombuffer("".join(padded).encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.uint64)
     windows = np.where(lengths > 0, lengths - size + 1, 0)
     total = int(windows.sum())
     hashes = np.zeros(total, dtype=np.uint64)
