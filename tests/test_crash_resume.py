@@ -8,7 +8,7 @@ import signal
 import subprocess
 import time
 
-from conftest import CLI, load_output, run_cli, server_stats
+from conftest import CLI, generate_args, load_output, run_cli, server_stats
 
 from bayling_data.teacher.mock_server import MockServer, MockState
 
@@ -19,23 +19,10 @@ CONCURRENCY = 8
 
 def test_kill_nine_then_resume(cli_env, tmp_path):
     out = tmp_path / "run"
-    args = [
-        "generate",
-        "--langs",
-        "zh,en,de",
-        "--n",
-        str(N),
-        "--out",
-        str(out),
-        "--shard-rows",
-        "20",
-        "--concurrency",
-        str(CONCURRENCY),
-    ]
     rng = random.Random(1234)
     kills = 0
     with MockServer(MockState(latency=0.01)) as server:
-        args += ["--base-url", server.url]
+        args = generate_args(server.url, out, N, "--shard-rows", "20", "--concurrency", str(CONCURRENCY))
         for round_number in range(ROUNDS):
             process = subprocess.Popen(
                 [*CLI, *args, *(["--resume"] if round_number else [])],

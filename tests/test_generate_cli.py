@@ -115,23 +115,7 @@ def test_seed_texts_from_source_files(mock_teacher, cli_env, tmp_path):
     language = dict((text, code) for code, text in texts)
     for source, extra in ((txt, []), (saved, ["--source-column", "sentence"])):
         out = tmp_path / f"out-{source.name}"
-        done = run_cli(
-            [
-                "generate",
-                "--langs",
-                "en,de",
-                "--n",
-                "8",
-                "--base-url",
-                mock_teacher.url,
-                "--out",
-                str(out),
-                "--source",
-                str(source),
-                *extra,
-            ],
-            cli_env,
-        )
+        done = run_cli(generate_args(mock_teacher.url, out, 8, "--source", str(source), *extra, langs="en,de"), cli_env)
         assert done.returncode == 0, done.stderr
         rows = load_output(out, tmp_path)
         for row in rows:
@@ -144,38 +128,22 @@ def test_seed_texts_from_source_files(mock_teacher, cli_env, tmp_path):
 def test_missing_source_column_is_reported_with_its_location(mock_teacher, cli_env, tmp_path):
     source = tmp_path / "seeds.jsonl"
     source.write_text('{"sentence": "Hello there, how are you today?"}\n')
-    done = run_cli(
-        [
-            "generate",
-            "--langs",
-            "en,de",
-            "--n",
-            "2",
-            "--base-url",
-            mock_teacher.url,
-            "--out",
-            str(tmp_path / "o"),
-            "--source",
-            str(source),
-        ],
-        cli_env,
-    )
+    done = run_cli(generate_args(mock_teacher.url, tmp_path / "o", 2, "--source", str(source), langs="en,de"), cli_env)
     assert done.returncode == 2
     assert f"{source}:1" in done.stderr and "--source-column" in done.stderr
 
 
 def test_shards_are_disjoint_deterministic_and_merge(mock_teacher, cli_env, tmp_path):
-    base = ["generate", "--langs", "zh,en,de", "--n", "41", "--base-url", mock_teacher.url]
     parts = []
     for k in range(3):
         out = tmp_path / f"shard{k}"
-        done = run_cli([*base, "--out", str(out), "--shard", f"{k}/3"], cli_env)
+        done = run_cli(generate_args(mock_teacher.url, out, 41, "--shard", f"{k}/3"), cli_env)
         assert done.returncode == 0, done.stderr
         parts.append(load_output(out, tmp_path))
     assert [p.num_rows for p in parts] == [14, 14, 13]  # 41 split over 3 shards
     indices = [{json.loads(m)["index"] for m in p["meta"]} for p in parts]
     assert all(i % 3 == k for k, found in enumerate(indices) for i in found)  # disjoint by construction
-    again = run_cli([*base, "--out", str(tmp_path / "again"), "--shard", "1/3"], cli_env)
+    again = run_cli(generate_args(mock_teacher.url, tmp_path / "again", 41, "--shard", "1/3"), cli_env)
     assert again.returncode == 0
     assert load_output(tmp_path / "again", tmp_path)["id"] == parts[1]["id"]  # deterministic
 

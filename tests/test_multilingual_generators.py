@@ -6,7 +6,7 @@ import json
 from collections import Counter
 
 import pytest
-from conftest import load_output, run_cli
+from conftest import generate_args, load_output, run_cli
 
 from bayling_data import languages
 from bayling_data.filters.langid import LanguageFilter
@@ -28,27 +28,8 @@ def test_crosslingual_over_all_languages(mock_teacher, cli_env, tmp_path):
     out = tmp_path / "all"
     # The mock teacher writes pseudo-words in each language's script: real language ID cannot accept them,
     # so this run checks codes, scripts and structure with the classifier step skipped.
-    done = run_cli(
-        [
-            "generate",
-            "--generator",
-            "crosslingual",
-            "--langs",
-            "all",
-            "--n",
-            str(n),
-            "--base-url",
-            mock_teacher.url,
-            "--out",
-            str(out),
-            "--skip-filter",
-            "langid,near_dedup",
-            "--concurrency",
-            "64",
-        ],
-        cli_env,
-        timeout=600,
-    )
+    args = ["--generator", "crosslingual", "--skip-filter", "langid,near_dedup", "--concurrency", "64"]
+    done = run_cli(generate_args(mock_teacher.url, out, n, *args, langs="all"), cli_env, timeout=600)
     assert done.returncode == 0, done.stderr
     rows = rows_of(out, tmp_path)
     assert len(rows) == n
@@ -64,20 +45,7 @@ def test_crosslingual_over_all_languages(mock_teacher, cli_env, tmp_path):
 def test_crosslingual_kinds_and_answer_language(mock_teacher, cli_env, tmp_path):
     out = tmp_path / "x"
     done = run_cli(
-        [
-            "generate",
-            "--generator",
-            "crosslingual",
-            "--langs",
-            "de,fr,es,ru",
-            "--n",
-            "60",
-            "--base-url",
-            mock_teacher.url,
-            "--out",
-            str(out),
-        ],
-        cli_env,
+        generate_args(mock_teacher.url, out, 60, "--generator", "crosslingual", langs="de,fr,es,ru"), cli_env
     )
     assert done.returncode == 0, done.stderr
     rows = rows_of(out, tmp_path)
@@ -96,24 +64,8 @@ def test_crosslingual_kinds_and_answer_language(mock_teacher, cli_env, tmp_path)
 @pytest.mark.parametrize("fmt", ["plug", "target"])
 def test_pivot_answers_in_english_then_target(mock_teacher, cli_env, tmp_path, fmt):
     out = tmp_path / fmt
-    done = run_cli(
-        [
-            "generate",
-            "--generator",
-            "pivot",
-            "--langs",
-            "de,ru,zh",
-            "--n",
-            "30",
-            "--pivot-format",
-            fmt,
-            "--base-url",
-            mock_teacher.url,
-            "--out",
-            str(out),
-        ],
-        cli_env,
-    )
+    args = ["--generator", "pivot", "--pivot-format", fmt]
+    done = run_cli(generate_args(mock_teacher.url, out, 30, *args, langs="de,ru,zh"), cli_env)
     assert done.returncode == 0, done.stderr
     rows = rows_of(out, tmp_path)
     assert {row["tgt_lang"] for row in rows} == {"deu_Latn", "rus_Cyrl", "zho_Hans"}

@@ -7,7 +7,7 @@ import signal
 import subprocess
 import time
 
-from conftest import CLI, load_output, run_cli, server_stats
+from conftest import CLI, generate_args, load_output, run_cli, server_stats
 
 from bayling_data.teacher.mock_server import MockServer, MockState
 
@@ -18,23 +18,10 @@ def test_api_key_appears_in_no_file_and_no_output(cli_env, tmp_path):
     out = tmp_path / "run"
     with MockServer(MockState(api_key=SECRET)) as server:
         env = {**cli_env, "OPENAI_API_KEY": SECRET}
-        done = run_cli(["generate", "--langs", "zh,en", "--n", "20", "--base-url", server.url, "--out", str(out)], env)
+        done = run_cli(generate_args(server.url, out, 20, langs="zh,en"), env)
         assert done.returncode == 0, done.stderr
         interrupted = run_cli(
-            [
-                "generate",
-                "--langs",
-                "zh,en",
-                "--n",
-                "80",
-                "--base-url",
-                server.url,
-                "--out",
-                str(tmp_path / "run2"),
-                "--max-requests",
-                "5",
-            ],
-            env,
+            generate_args(server.url, tmp_path / "run2", 80, "--max-requests", "5", langs="zh,en"), env
         )
         assert interrupted.returncode == 1
     assert SECRET not in done.stdout + done.stderr + interrupted.stdout + interrupted.stderr
@@ -46,7 +33,7 @@ def test_api_key_appears_in_no_file_and_no_output(cli_env, tmp_path):
 
 def test_budget_stops_cleanly_then_resume_finishes(mock_teacher, cli_env, tmp_path):
     out = tmp_path / "run"
-    args = ["generate", "--langs", "zh,en,de", "--n", "40", "--base-url", mock_teacher.url, "--out", str(out)]
+    args = generate_args(mock_teacher.url, out, 40)
     stopped = run_cli([*args, "--max-requests", "30"], cli_env)
     assert stopped.returncode == 1
     assert "--max-requests 30 reached" in stopped.stderr and "--resume" in stopped.stderr
@@ -65,22 +52,9 @@ def test_batch_api_generate_then_resume_polls_the_same_jobs(cli_env, tmp_path):
     """--batch: requests go out as Batch API jobs (no chat calls); a run killed while a job is pending
     polls that job on --resume instead of sending its requests again."""
     out = tmp_path / "run"
-    args = [
-        "generate",
-        "--langs",
-        "en,de",
-        "--n",
-        "12",
-        "--out",
-        str(out),
-        "--batch",
-        "--batch-window",
-        "0.2",
-        "--batch-poll",
-        "0.1",
-    ]
     with MockServer(MockState(batch_polls=40)) as server:  # a job takes about 4 s
-        args += ["--base-url", server.url]
+        batching = ["--batch", "--batch-window", "0.2", "--batch-poll", "0.1"]
+        args = generate_args(server.url, out, 12, *batching, langs="en,de")
         process = subprocess.Popen(
             [*CLI, *args],
             env=cli_env,
