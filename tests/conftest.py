@@ -11,6 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from bayling_data.teacher import Teacher
+from bayling_data.teacher.accounting import Usage
+from bayling_data.teacher.cache import RequestCache
 from bayling_data.teacher.mock_server import MockServer, MockState
 
 CLI = [str(Path(sys.executable).parent / "bayling-data")]  # the installed console script, as users run it
@@ -57,3 +60,19 @@ def load_output(folder: Path, cache: Path):
     import datasets
 
     return datasets.load_dataset(str(folder), split="train", cache_dir=str(cache / "hf"))
+
+
+def make_teacher(url: str, cache_path: Path | None = None, *, api_key: str = "test-key", **kwargs) -> Teacher:
+    """A teacher client for the server at `url`, caching in `cache_path` (None: no cache), quick to retry."""
+    return Teacher(
+        base_url=url,
+        api_key=api_key,
+        model="mock-teacher",
+        teacher_id=url,
+        usage=kwargs.pop("usage", Usage(model="mock-teacher")),
+        cache=RequestCache(cache_path) if cache_path else None,
+        concurrency=kwargs.pop("concurrency", 8),
+        timeout=kwargs.pop("timeout", 5),
+        backoff=0.01,
+        **kwargs,
+    )

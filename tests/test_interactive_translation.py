@@ -10,15 +10,13 @@ from collections import Counter
 
 import pyarrow.parquet as pq
 import pytest
+from conftest import make_teacher
 
 from bayling_data.filters import FilterConfig, build_chain
 from bayling_data.generators.interactive_translation import FOLLOW_UPS, TURN_TYPES, parse_turn_mix
 from bayling_data.languages import parse_langs
 from bayling_data.pipeline import GenerateOptions, run_generate
 from bayling_data.resources import templates
-from bayling_data.teacher import Teacher
-from bayling_data.teacher.accounting import Usage
-from bayling_data.teacher.cache import RequestCache
 
 
 def generate(url: str, out, n: int, cache_path, *, langs: str = "zh,en,de", **options) -> list[dict]:
@@ -27,15 +25,7 @@ def generate(url: str, out, n: int, cache_path, *, langs: str = "zh,en,de", **op
     gen_options = options.pop("generator_options", {})
 
     async def main():
-        teacher = Teacher(
-            base_url=url,
-            api_key="k",
-            model="mock-teacher",
-            teacher_id=url,
-            usage=Usage(),
-            cache=RequestCache(cache_path),
-            concurrency=32,
-        )
+        teacher = make_teacher(url, cache_path, concurrency=32)
         try:
             opts = GenerateOptions(
                 langs=langs_list,

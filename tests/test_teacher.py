@@ -6,28 +6,13 @@ import asyncio
 import socket
 
 import pytest
+from conftest import make_teacher
 
 from bayling_data.teacher import BudgetExceeded, Teacher, TeacherAuthError, TeacherRequestFailed, TeacherUnreachable
 from bayling_data.teacher.accounting import Budget, Usage
-from bayling_data.teacher.cache import RequestCache
 from bayling_data.teacher.mock_server import VOCABULARY, Faults, MockServer, MockState
 
 MESSAGES = [{"role": "user", "content": "Say something.\nOutput language: German (deu_Latn)"}]
-
-
-def make_teacher(url: str, tmp_path, *, api_key: str = "test-key", cache: bool = True, **kwargs) -> Teacher:
-    return Teacher(
-        base_url=url,
-        api_key=api_key,
-        model="mock-teacher",
-        teacher_id=url,
-        usage=kwargs.pop("usage", Usage(model="mock-teacher")),
-        cache=RequestCache(tmp_path / "cache.sqlite") if cache else None,
-        concurrency=kwargs.pop("concurrency", 8),
-        timeout=kwargs.pop("timeout", 5),
-        backoff=0.01,
-        **kwargs,
-    )
 
 
 async def _chat_all(teacher: Teacher, count: int):
@@ -40,17 +25,17 @@ async def _chat_all(teacher: Teacher, count: int):
 
 
 def test_cache_makes_second_pass_free(mock_teacher, tmp_path):
-    first = asyncio.run(_chat_all(make_teacher(mock_teacher.url, tmp_path), 20))
+    first = asyncio.run(_chat_all(make_teacher(mock_teacher.url, tmp_path / "cache.sqlite"), 20))
     assert mock_teacher.state.counters["completions"] == 20
-    again = make_teacher(mock_teacher.url, tmp_path)
+    again = make_teacher(mock_teacher.url, tmp_path / "cache.sqlite")
     second = asyncio.run(_chat_all(again, 20))
     assert mock_teacher.state.counters["completions"] == 20  # nothing new reached the server
     assert [r.content for r in first] == [r.content for r in second]
     assert all(r.cached for r in second) and again.usage.cache_hits == 20
 
 
-def test_answers_are_in_the_requested_language(mock_teacher, tmp_path):
-    reply = asyncio.run(_chat_all(make_teacher(mock_teacher.url, tmp_path, cache=False), 1))[0]
+def test_answers_are_in_the_requested_language(mock_teacher):
+    reply = asyncio.run(_chat_all(make_teacher(mock_teacher.url), 1))[0]
     german = {w.casefold() for w in VOCABULARY["deu_Latn"]}
     words = [w.strip(".").casefold() for w in reply.content.split()]
     assert words and all(w in german for w in words)
@@ -67,9 +52,9 @@ def test_answers_are_in_the_requested_language(mock_teacher, tmp_path):
     ],
     ids=["500", "429", "empty", "malformed", "dropped"],
 )
-def test_retries_recover_from_faults(tmp_path, faults):
+def test_retries_recover_from_faults(faults):
     with MockServer(MockState(faults=faults)) as server:
-        teacher = make_teacher(server.url, tmp_path, cache=False, max_attempts=8)
+        teacher = make_teacher(server.url, max_attempts=8)
         replies = asyncio.run(_chat_all(teacher, 30))
         injected = sum(v for k, v in server.state.counters.items() if k.startswith("fault_"))
     assert len(replies) == 30 and all(r.content for r in replies)
@@ -77,9 +62,9 @@ def test_retries_recover_from_faults(tmp_path, faults):
     assert teacher.usage.retries >= injected
 
 
-def test_persistent_server_error_fails_one_request(tmp_path):
+def test_persistent_server_error_fails_one_request():
     with MockServer(MockState(faults=Faults(error_500=1.0))) as server:
-        teacher = make_teacher(server.url, tmp_path, cache=False, max_attempts=2)
+        teacher = make_teacher(server.url, max_attempts=2)
         with pytest.raises(TeacherRequestFailed, match="http_500"):
             asyncio.run(_chat_all(teacher, 1))
     assert teacher.usage.failures == 1
@@ -87,7 +72,7 @@ def test_persistent_server_error_fails_one_request(tmp_path):
 
 def test_bad_api_key_is_a_clear_fatal_error(tmp_path):
     with MockServer(MockState(api_key="right-key")) as server:
-        teacher = make_teacher(server.url, tmp_path, api_key="wrong-key")
+        teacher = make_teacher(server.url, tmp_path / "cache.sqlite", api_key="wrong-key")
         with pytest.raises(TeacherAuthError, match="refused the API key") as raised:
             asyncio.run(_chat_all(teacher, 1))
     assert "wrong-key" not in str(raised.value)
@@ -99,7 +84,7 @@ def test_unreachable_endpoint(tmp_path):
         port = sock.getsockname()[1]  # closed again below: nothing listens there
 
     async def check():
-        teacher = make_teacher(f"http://127.0.0.1:{port}/v1", tmp_path)
+        teacher = make_teacher(f"http://127.0.0.1:{port}/v1", tmp_path / "cache.sqlite")
         try:
             await teacher.check()
         finally:
@@ -109,46 +94,46 @@ def test_unreachable_endpoint(tmp_path):
         asyncio.run(check())
 
 
-def test_request_budget_stops(mock_teacher, tmp_path):
+def test_request_budget_stops(mock_teacher):
     usage = Usage(model="mock-teacher", budget=Budget(max_requests=5))
-    teacher = make_teacher(mock_teacher.url, tmp_path, cache=False, usage=usage, concurrency=1)
+    teacher = make_teacher(mock_teacher.url, usage=usage, concurrency=1)
     with pytest.raises(BudgetExceeded, match="--max-requests 5"):
         asyncio.run(_chat_all(teacher, 10))
     assert mock_teacher.state.counters["completions"] == 5
 
 
-def test_rate_limit_headers_are_honoured(tmp_path):
+def test_rate_limit_headers_are_honoured():
     """The server allows 5 requests per 0.5 s and says so in x-ratelimit-* headers: no request hits a 429."""
     with MockServer(MockState(request_budget=5, budget_window=0.5)) as server:
-        teacher = make_teacher(server.url, tmp_path, cache=False, concurrency=1)
+        teacher = make_teacher(server.url, concurrency=1)
         replies = asyncio.run(_chat_all(teacher, 16))
         assert len(replies) == 16
         assert server.state.counters["fault_429"] == 0
 
 
-def test_429_with_retry_after_pauses_and_recovers(tmp_path):
+def test_429_with_retry_after_pauses_and_recovers():
     """Without honouring headers (4 in flight at once), 429s come back with Retry-After and every request ends."""
     with MockServer(MockState(request_budget=3, budget_window=0.3)) as server:
-        teacher = make_teacher(server.url, tmp_path, cache=False, concurrency=8, max_attempts=10)
+        teacher = make_teacher(server.url, concurrency=8, max_attempts=10)
         replies = asyncio.run(_chat_all(teacher, 24))
         assert len(replies) == 24 and all(r.content for r in replies)
         assert server.state.counters["fault_429"] > 0
         assert teacher.usage.retries >= server.state.counters["fault_429"]
 
 
-def test_requests_per_minute_limit(tmp_path):
+def test_requests_per_minute_limit():
     """A client-side rpm cap (3 per 0.4 s window) keeps the server (6 per window: room for jitter) under budget."""
     from bayling_data.teacher.limits import RateLimiter
 
     with MockServer(MockState(request_budget=6, budget_window=0.4)) as server:
-        teacher = make_teacher(server.url, tmp_path, cache=False, concurrency=8, limiter=RateLimiter(rpm=3, window=0.4))
+        teacher = make_teacher(server.url, concurrency=8, limiter=RateLimiter(rpm=3, window=0.4))
         asyncio.run(_chat_all(teacher, 12))
         assert server.state.counters["fault_429"] == 0
 
 
-def test_slow_answers_time_out_and_fail_cleanly(tmp_path):
+def test_slow_answers_time_out_and_fail_cleanly():
     with MockServer(MockState(latency=2.0)) as server:
-        teacher = make_teacher(server.url, tmp_path, cache=False, timeout=0.3, max_attempts=2)
+        teacher = make_teacher(server.url, timeout=0.3, max_attempts=2)
         with pytest.raises(TeacherRequestFailed, match="timeout"):
             asyncio.run(_chat_all(teacher, 1))
     assert teacher.usage.failures == 1 and teacher.usage.retries == 1

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-from conftest import generate_args, load_output, run_cli, server_stats
+from conftest import generate_args, load_output, make_teacher, run_cli, server_stats
 
 from bayling_data.filters.teacher_checks import LlmJudge, RoundTrip
 from bayling_data.records import Record
@@ -85,12 +85,10 @@ def test_generate_with_judge_keeps_only_high_scores(mock_teacher, cli_env, tmp_p
     assert "| judge_min_score | `3` |" in (out / "README.md").read_text()  # the card says how data was filtered
 
 
-def check_against(faults: Faults, make_check, record: Record, tmp_path: Path) -> str | None:
+def check_against(faults: Faults, make_check, record: Record) -> str | None:
     """One teacher check of `record` against a mock teacher with these faults."""
-    from test_teacher import make_teacher
-
     with MockServer(MockState(faults=faults)) as server:
-        teacher = make_teacher(server.url, tmp_path, cache=False, max_attempts=2)
+        teacher = make_teacher(server.url, max_attempts=2)
 
         async def check() -> str | None:
             try:
@@ -101,11 +99,11 @@ def check_against(faults: Faults, make_check, record: Record, tmp_path: Path) ->
         return asyncio.run(check())
 
 
-def test_teacher_checks_reject_when_the_teacher_gives_no_usable_answer(tmp_path):
+def test_teacher_checks_reject_when_the_teacher_gives_no_usable_answer():
     record = parallel_records()[0]
-    judge = check_against(Faults(malformed_json=1.0), lambda t: LlmJudge(t, min_score=3), record, tmp_path)
+    judge = check_against(Faults(malformed_json=1.0), lambda t: LlmJudge(t, min_score=3), record)
     assert judge == "no_verdict"
-    round_trip = check_against(Faults(empty=1.0), lambda t: RoundTrip(t, min_chrf=50), record, tmp_path)
+    round_trip = check_against(Faults(empty=1.0), lambda t: RoundTrip(t, min_chrf=50), record)
     assert round_trip == "no_answer"
 
 
