@@ -63,9 +63,11 @@ def test_batch_api_generate_then_resume_polls_the_same_jobs(cli_env, tmp_path):
             stderr=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + 60
-        while server.state.counters["batches"] == 0 and time.monotonic() < deadline:
+        # Wait for the first poll of a job: the client stores a job's id before it polls. (A kill between the
+        # server creating a job and the client storing its id cannot be undone: those requests go out again.)
+        while server.state.counters["batch_polls"] == 0 and time.monotonic() < deadline:
             time.sleep(0.05)
-        process.send_signal(signal.SIGKILL)  # the first job is submitted and still in progress
+        process.send_signal(signal.SIGKILL)  # the first job is submitted, recorded and still in progress
         process.wait(timeout=30)
         pending = server.state.counters["batch_requests"]
         assert pending > 0

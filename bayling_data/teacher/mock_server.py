@@ -323,6 +323,7 @@ def make_app(state: MockState) -> web.Application:
         if batch is None:
             return web.json_response({"error": {"message": "no such batch"}}, status=404)
         batch["polls_left"] -= 1
+        state.counters["batch_polls"] += 1
         return web.json_response(_batch_object(request.match_info["batch_id"], batch))
 
     async def stats(request: web.Request) -> web.Response:
