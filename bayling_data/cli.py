@@ -33,7 +33,12 @@ err = Console(stderr=True)
 # Options that several commands share, declared once.
 FiltersFile = Annotated[Optional[Path], typer.Option("--filters", help="YAML/TOML file of filter settings.")]
 SkipFilter = Annotated[Optional[str], typer.Option(help="Filter steps to skip, comma-separated.")]
-LangidBackend = Annotated[Optional[str], typer.Option(help="py3langid (default), langdetect or cld2.")]
+LangidBackend = Annotated[
+    Optional[str],
+    typer.Option(
+        help="Language classifiers that vote, comma-separated: cld2,heliport,py3langid (default), langdetect."
+    ),
+]
 ShardRows = Annotated[int, typer.Option(help="Most records per parquet shard.")]
 ShardMb = Annotated[Optional[float], typer.Option(help="About this many MiB per parquet shard.")]
 ReplaceOutput = Annotated[bool, typer.Option("--overwrite", help="Replace --out if it holds an earlier output.")]
@@ -116,7 +121,7 @@ def generate(
     n: Annotated[int, typer.Option("--n", help="Number of records to produce (after filtering).")],
     out: Annotated[Path, typer.Option(help="Output folder (a Hugging Face dataset).")],
     langs: Annotated[
-        str, typer.Option(help="Languages: codes (zh,en,de), 'all', 'flores101' or 'tier:low'.")
+        str, typer.Option(help="Languages: codes (zh,en,de), 'all', 'flores101', 'flores200' or 'tier:low'.")
     ] = "zh,en",
     generator: Annotated[str, typer.Option(help="Generator name.")] = "interactive_translation",
     directions: Annotated[
@@ -485,7 +490,9 @@ def merge(
 @app.command("languages")
 def list_languages(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
-    which: Annotated[str, typer.Option("--langs", help="Which languages: all, flores101, tier:low, codes...")] = "all",
+    which: Annotated[
+        str, typer.Option("--langs", help="Which languages: all, flores101, flores200, tier:low, codes...")
+    ] = "all",
 ) -> None:
     """List the languages bayling-data knows."""
     try:
@@ -503,6 +510,7 @@ def list_languages(
                 "script": x.script,
                 "tier": x.tier,
                 "flores101": x.flores101,
+                "flores200": x.flores200,
                 "langid": x.langid or None,
             }
             for x in chosen

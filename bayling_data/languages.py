@@ -13,11 +13,14 @@ TIERS = ("high", "medium", "low")
 # Languages that short texts cannot tell apart reliably: a language-ID check treats each
 # group as one language (and says so in its stats) instead of rejecting good data.
 INSEPARABLE_GROUPS: tuple[frozenset[str], ...] = (
-    frozenset({"hrv_Latn", "bos_Latn", "srp_Cyrl"}),
-    frozenset({"nob_Latn", "nno_Latn"}),
+    frozenset({"hrv_Latn", "bos_Latn", "srp_Cyrl", "srp_Latn"}),
+    frozenset({"nob_Latn", "nno_Latn", "dan_Latn"}),  # Danish and Bokmål share most short sentences
     frozenset({"zsm_Latn", "ind_Latn"}),
     frozenset({"zho_Hans", "zho_Hant", "yue_Hant"}),
-    frozenset({"arb_Arab", "arz_Arab", "ary_Arab"}),
+    frozenset(
+        {"arb_Arab", "arz_Arab", "ary_Arab", "acm_Arab", "acq_Arab", "aeb_Arab", "ajp_Arab", "apc_Arab", "ars_Arab"}
+    ),
+    frozenset({"pes_Arab", "prs_Arab"}),
 )
 
 # Close relatives that must be candidates whenever one of them is checked: without them a
@@ -29,7 +32,9 @@ SIBLING_GROUPS: tuple[frozenset[str], ...] = (
     frozenset({"ces_Latn", "slk_Latn"}),
     frozenset({"spa_Latn", "glg_Latn", "cat_Latn", "por_Latn", "ast_Latn", "oci_Latn"}),
     frozenset({"rus_Cyrl", "ukr_Cyrl", "bel_Cyrl"}),
-    frozenset({"hin_Deva", "mar_Deva", "npi_Deva", "san_Deva"}),
+    frozenset(
+        {"hin_Deva", "mar_Deva", "npi_Deva", "san_Deva", "mai_Deva", "bho_Deva", "awa_Deva", "mag_Deva", "hne_Deva"}
+    ),
     frozenset({"urd_Arab", "pes_Arab", "pbt_Arab"}),
     frozenset({"nld_Latn", "afr_Latn", "deu_Latn", "ltz_Latn"}),
     frozenset({"ita_Latn", "vec_Latn", "lij_Latn", "scn_Latn"}),
@@ -54,6 +59,7 @@ class Language:
     langid: str  # py3langid code, "" where the model does not cover the language
     zh_name: str
     flores101: bool
+    flores200: bool  # False: a language or script variant FLORES-200 lacks (Latin-script Tatar, Breton, ...)
 
     @property
     def short(self) -> str:
@@ -79,8 +85,8 @@ def all_languages() -> tuple[Language, ...]:
     text = resources.files("bayling_data").joinpath("data/languages.tsv").read_text("utf-8")
     rows = csv.reader((line for line in text.splitlines() if not line.startswith("#")), delimiter="\t")
     return tuple(
-        Language(code, iso1, iso3, name, native, script, tier, langid, zh, flores == "1")
-        for code, iso1, iso3, name, native, script, tier, langid, zh, flores in rows
+        Language(code, iso1, iso3, name, native, script, tier, langid, zh, flores101 == "1", flores200 == "1")
+        for code, iso1, iso3, name, native, script, tier, langid, zh, flores101, flores200 in rows
     )
 
 
@@ -110,6 +116,37 @@ def _aliases() -> dict[str, Language]:
         "filipino": "tgl_Latn",
         "fil": "tgl_Latn",
         "he": "heb_Hebr",
+        # macro-language labels (ISO 639-3) that language identifiers such as heliport answer with
+        "hbs": "hrv_Latn",
+        "msa": "zsm_Latn",
+        "ara": "arb_Arab",
+        "fas": "pes_Arab",
+        "aze": "azj_Latn",
+        "uzb": "uzn_Latn",
+        "lav": "lvs_Latn",
+        "nep": "npi_Deva",
+        "sqi": "als_Latn",
+        "swa": "swh_Latn",
+        "mon": "khk_Cyrl",
+        "orm": "gaz_Latn",
+        "pus": "pbt_Arab",
+        "que": "quy_Latn",
+        "nor": "nob_Latn",
+        "yid": "ydd_Hebr",
+        "kur": "kmr_Latn",
+        "mlg": "plt_Latn",
+        "cmn": "zho_Hans",
+        "ori": "ory_Orya",
+        "hbshrv": "hrv_Latn",
+        "hbsbos": "bos_Latn",
+        "hbssrp": "srp_Cyrl",
+        "msaind": "ind_Latn",
+        "msazsm": "zsm_Latn",
+        "msamin": "min_Latn",
+        "iw": "heb_Hebr",  # CLD2's old codes
+        "jw": "jav_Latn",
+        "ku": "kmr_Latn",
+        "gug": "grn_Latn",
     }
     by_code = {lang.code: lang for lang in all_languages()}
     for alias, code in extra.items():
@@ -119,17 +156,32 @@ def _aliases() -> dict[str, Language]:
 
 def get(alias: str) -> Language:
     """Look a language up by any alias, case-insensitive: `zh`, `zho`, `zho_Hans`, `Chinese`, `中文`."""
-    key = alias.strip().casefold()
-    found = _aliases().get(key)
+    found = find(alias)
     if found is None:
+        key = alias.strip().casefold()
         near = difflib.get_close_matches(key, list(_aliases()), n=4, cutoff=0.6)
         hint = f"; did you mean {', '.join(near)}?" if near else ""
         raise UnknownLanguageError(f"unknown language {alias!r}{hint} (`bayling-data languages` lists them all)")
     return found
 
 
+def find(code: str) -> Language | None:
+    """The registry's language for `code` (any alias, case-insensitive), or None when it does not know it."""
+    return _aliases().get(code.strip().casefold())
+
+
+@functools.lru_cache(maxsize=4096)
+def script_of(code: str) -> str | None:
+    """The ISO 15924 script of `code`: the registry's, else the suffix of a FLORES-style code (`lim_Latn`)."""
+    lang = find(code)
+    if lang is not None:
+        return lang.script
+    _, _, suffix = code.partition("_")
+    return suffix if len(suffix) == 4 and suffix.isalpha() and suffix.istitle() else None
+
+
 def parse_langs(spec: str) -> list[Language]:
-    """Parse a `--langs` value: codes separated by commas, or `all`, `flores101`, `tier:low`."""
+    """Parse a `--langs` value: codes separated by commas, or `all`, `flores101`, `flores200`, `tier:low`."""
     chosen: list[Language] = []
     for part in (p.strip() for p in spec.split(",")):
         if not part:
@@ -138,6 +190,8 @@ def parse_langs(spec: str) -> list[Language]:
             chosen.extend(all_languages())
         elif part.casefold() == "flores101":
             chosen.extend(lang for lang in all_languages() if lang.flores101)
+        elif part.casefold() == "flores200":
+            chosen.extend(lang for lang in all_languages() if lang.flores200)
         elif part.casefold().startswith("tier:"):
             tier = part.split(":", 1)[1].casefold()
             if tier not in TIERS:

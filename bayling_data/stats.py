@@ -6,6 +6,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from bayling_data import languages
 from bayling_data.records import Record
 
 TABLES = (
@@ -17,6 +18,7 @@ TABLES = (
     "instruction_lang",
     "rejected_reason",
     "rejected_language",
+    "unknown_language",
 )
 
 
@@ -32,6 +34,7 @@ class RunStats:
     def add_kept(self, record: Record) -> None:
         """Count a kept record."""
         self.kept += 1
+        self._count_unknown(record)
         c = self.counts
         for lang in {record.src_lang, record.tgt_lang} - {""}:
             c["language"][lang] += 1
@@ -49,6 +52,12 @@ class RunStats:
         self.counts["rejected_reason"][reason] += 1
         if record is not None:
             self.counts["rejected_language"][record.tgt_lang or "?"] += 1
+            self._count_unknown(record)
+
+    def _count_unknown(self, record: Record) -> None:
+        for code in {record.src_lang, record.tgt_lang} - {""}:
+            if languages.find(code) is None:
+                self.counts["unknown_language"][code] += 1
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""

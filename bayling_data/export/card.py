@@ -17,6 +17,7 @@ TABLE_TITLES = {
     "instruction_lang": "Dialogues per instruction language",
     "rejected_reason": "Rejected, by reason",
     "rejected_language": "Rejected, by target language",
+    "unknown_language": "Records with a language code the registry lacks (checked by script only)",
 }
 
 
@@ -71,7 +72,9 @@ def markdown_table(title: str, counts: dict[str, int], total: int | None = None)
 
 def stats_tables(stats: dict[str, Any]) -> str:
     """Every non-empty table of a run's stats."""
-    return "\n\n".join(markdown_table(TABLE_TITLES[name], counts) for name, counts in stats["counts"].items() if counts)
+    return "\n\n".join(
+        markdown_table(TABLE_TITLES.get(name, name), counts) for name, counts in stats["counts"].items() if counts
+    )
 
 
 def render(state: dict[str, Any], shards: dict[str, list[str]], license_id: str = "other") -> str:
