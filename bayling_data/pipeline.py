@@ -17,7 +17,6 @@ from bayling_data.export import card
 from bayling_data.export.writer import OutputFolder, PartWriter, atomic_write_bytes, finalize
 from bayling_data.filters import FilterChain
 from bayling_data.filters.base import BATCH_SIZE, batched
-from bayling_data.filters.langid import Py3LangidBackend
 from bayling_data.generators import registry
 from bayling_data.generators.base import GenerationContext, Rejection, SeedItem
 from bayling_data.languages import Language
@@ -27,6 +26,7 @@ from bayling_data.sources.formats import FORMATS, detect_format, to_record
 from bayling_data.sources.readers import InputError, SkipCounter, count_rows, iter_rows
 from bayling_data.stats import RunStats
 from bayling_data.teacher import Teacher
+from bayling_data.text.langid_backends import Py3LangidBackend
 
 
 class RunIncomplete(RuntimeError):

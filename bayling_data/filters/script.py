@@ -12,46 +12,54 @@ import functools
 import numpy as np
 import regex
 
-# ISO 15924 code -> the Unicode script(s) whose letters count as that writing system.
-SCRIPTS: dict[str, str] = {
-    "Latn": r"\p{Latin}",
-    "Cyrl": r"\p{Cyrillic}",
-    "Arab": r"\p{Arabic}",
-    "Grek": r"\p{Greek}",
-    "Hans": r"\p{Han}",
-    "Hant": r"\p{Han}",
-    "Jpan": r"[\p{Han}\p{Hiragana}\p{Katakana}]",
-    "Hang": r"[\p{Hangul}\p{Han}]",
-    "Deva": r"\p{Devanagari}",
-    "Beng": r"\p{Bengali}",
-    "Guru": r"\p{Gurmukhi}",
-    "Gujr": r"\p{Gujarati}",
-    "Orya": r"\p{Oriya}",
-    "Taml": r"\p{Tamil}",
-    "Telu": r"\p{Telugu}",
-    "Knda": r"\p{Kannada}",
-    "Mlym": r"\p{Malayalam}",
-    "Sinh": r"\p{Sinhala}",
-    "Thai": r"\p{Thai}",
-    "Laoo": r"\p{Lao}",
-    "Khmr": r"\p{Khmer}",
-    "Mymr": r"\p{Myanmar}",
-    "Geor": r"\p{Georgian}",
-    "Armn": r"\p{Armenian}",
-    "Hebr": r"\p{Hebrew}",
-    "Ethi": r"\p{Ethiopic}",
-    "Tibt": r"\p{Tibetan}",
+# ISO 15924 code -> the Unicode scripts whose letters count as that writing system (Japanese and Korean
+# mix several: their parts count together).
+WRITING_SYSTEMS: dict[str, tuple[str, ...]] = {
+    "Latn": ("Latin",),
+    "Cyrl": ("Cyrillic",),
+    "Arab": ("Arabic",),
+    "Grek": ("Greek",),
+    "Hans": ("Han",),
+    "Hant": ("Han",),
+    "Jpan": ("Han", "Hiragana", "Katakana"),
+    "Hang": ("Hangul", "Han"),
+    "Deva": ("Devanagari",),
+    "Beng": ("Bengali",),
+    "Guru": ("Gurmukhi",),
+    "Gujr": ("Gujarati",),
+    "Orya": ("Oriya",),
+    "Taml": ("Tamil",),
+    "Telu": ("Telugu",),
+    "Knda": ("Kannada",),
+    "Mlym": ("Malayalam",),
+    "Sinh": ("Sinhala",),
+    "Thai": ("Thai",),
+    "Laoo": ("Lao",),
+    "Khmr": ("Khmer",),
+    "Mymr": ("Myanmar",),
+    "Geor": ("Georgian",),
+    "Armn": ("Armenian",),
+    "Hebr": ("Hebrew",),
+    "Ethi": ("Ethiopic",),
+    "Tibt": ("Tibetan",),
+    "Olck": ("Ol_Chiki",),
+    "Tfng": ("Tifinagh",),
 }
+UNICODE_SCRIPTS = tuple(dict.fromkeys(name for names in WRITING_SYSTEMS.values() for name in names))
+# A letter of these scripts writes a syllable or a word (several Latin letters' worth): weighed so when
+# scripts are compared, so that Chinese text full of Latin identifiers is still mostly Chinese.
+SYLLABIC_WEIGHT = {"Han": 3, "Hiragana": 2, "Katakana": 2, "Hangul": 3}
 # Letters, and the combining marks that Indic and other abugidas write vowels with.
 LETTER = r"[\p{L}\p{M}]"
 _LETTER_BIT = np.uint32(1 << 31)
-_BITS = {code: np.uint32(1 << number) for number, code in enumerate(SCRIPTS)}
+_SCRIPT_BITS = {name: np.uint32(1 << number) for number, name in enumerate(UNICODE_SCRIPTS)}
+_BITS = {code: np.uint32(sum(int(_SCRIPT_BITS[name]) for name in names)) for code, names in WRITING_SYSTEMS.items()}
 _ASCII_LETTERS = bytes(range(ord("A"), ord("Z") + 1)) + bytes(range(ord("a"), ord("z") + 1))
 
 
 @functools.cache
 def _table() -> np.ndarray:
-    """Bits per code point: the letter bit, plus one bit per script the letter belongs to."""
+    """Bits per code point: the letter bit, plus the bit of the Unicode script the letter belongs to."""
     points = np.arange(0x110000, dtype=np.uint32)
     points = points[(points < 0xD800) | (points >= 0xE000)]  # surrogates are not characters
     everything = points.tobytes().decode("utf-32-le")
@@ -62,10 +70,14 @@ def _table() -> np.ndarray:
             table[points[match.start()] : points[match.end() - 1] + 1] |= bit
 
     mark(LETTER, _LETTER_BIT)
-    for code, pattern in SCRIPTS.items():
-        mark(pattern, _BITS[code])
+    for name, bit in _SCRIPT_BITS.items():
+        mark(rf"\p{{{name}}}", bit)
     table[table < _LETTER_BIT] = 0  # a script counts only through its letters
     return table
+
+
+def _codes(text: str) -> np.ndarray:
+    return _table()[np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)]
 
 
 def script_share(text: str, script: str) -> float | None:
@@ -78,8 +90,29 @@ def script_share(text: str, script: str) -> float | None:
         if len(raw.translate(None, _ASCII_LETTERS)) == len(raw):
             return None
         return 1.0 if script == "Latn" else 0.0
-    codes = _table()[np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)]
+    codes = _codes(text)
     letters = np.count_nonzero(codes)
     if not letters:
         return None
     return np.count_nonzero(codes & bit) / letters
+
+
+def outweighing_script(text: str, script: str) -> str | None:
+    """The Unicode script, outside the writing system `script`, whose letters outweigh that system's in
+    `text` (syllabic letters weighed as several), or None. A turn declared Latin-script but written
+    mostly in Greek is caught however many Latin names and commands it carries."""
+    own = _BITS.get(script)
+    if own is None or text.isascii():
+        return None  # ASCII text: the share floor of `script_share` decides
+    codes = _codes(text)
+    present = int(np.bitwise_or.reduce(codes)) if codes.size else 0
+    weights: dict[str, int] = {}
+    for name, bit in _SCRIPT_BITS.items():
+        if present & int(bit):
+            weights[name] = SYLLABIC_WEIGHT.get(name, 1) * int(np.count_nonzero(codes & bit))
+    mine = sum(weight for name, weight in weights.items() if int(_SCRIPT_BITS[name]) & int(own))
+    others = [(weight, name) for name, weight in weights.items() if not int(_SCRIPT_BITS[name]) & int(own)]
+    if not others:
+        return None
+    weight, name = max(others)
+    return name if weight > mine else None
