@@ -15,7 +15,8 @@ except ImportError:  # Python 3.10
 
 from bayling_data.filters.base import FilterChain
 from bayling_data.filters.dedup import ExactDedup, NearDedup
-from bayling_data.filters.langid import LanguageFilter
+from bayling_data.filters.langid import UNKNOWN_LANGS, LanguageFilter
+from bayling_data.filters.qa import QA_STEPS
 from bayling_data.filters.quality import (
     Constraints,
     Echo,
@@ -25,6 +26,7 @@ from bayling_data.filters.quality import (
     Repetition,
     Untranslated,
 )
+from bayling_data.text.langid_backends import DEFAULT_BACKENDS
 
 STEPS = (
     "empty_or_truncated",
@@ -33,6 +35,7 @@ STEPS = (
     "repetition",
     "untranslated",
     "echo",
+    *(step.name for step in QA_STEPS),
     "constraints",
     "langid",
     "round_trip",
@@ -52,9 +55,9 @@ class FilterConfig:
     """Which steps run and their settings."""
 
     skip: list[str] = field(default_factory=list)
-    langid_backend: str = "py3langid"
-    langid_min_probability: float = 0.9
+    langid_backend: str = DEFAULT_BACKENDS  # classifiers that vote, fastest first
     min_script_share: float = 0.1
+    unknown_langs: str = "keep"  # a language code the registry lacks: keep (script checks only) or reject
     dedup_fields: str = "all"
     near_dup_threshold: float = 0.8
     near_dup_ngram: int = 5
@@ -88,6 +91,8 @@ class FilterConfig:
         unknown = set(self.skip) - set(STEPS)
         if unknown:
             raise ValueError(f"cannot skip unknown filter(s) {sorted(unknown)}; steps: {', '.join(STEPS)}")
+        if self.unknown_langs not in UNKNOWN_LANGS:
+            raise ValueError(f"unknown_langs must be one of {', '.join(UNKNOWN_LANGS)}, got {self.unknown_langs!r}")
         if self.judge_min_score is not None and not 1 <= self.judge_min_score <= 5:
             raise ValueError(f"judge_min_score (--judge-min-score) must be 1 to 5, got {self.judge_min_score}")
 
@@ -124,7 +129,10 @@ def build_chain(config: FilterConfig, teacher: Teacher | None = None) -> FilterC
         "echo": Echo,
         "untranslated": lambda: Untranslated(config.max_copy_chrf),
         "constraints": Constraints,
-        "langid": lambda: LanguageFilter(config.langid_backend, config.langid_min_probability, config.min_script_share),
+        "langid": lambda: LanguageFilter(
+            config.langid_backend, config.min_script_share, unknown_langs=config.unknown_langs
+        ),
+        **{step.name: step for step in QA_STEPS},
         "exact_dedup": lambda: ExactDedup(config.dedup_fields),
         "near_dedup": lambda: NearDedup(config.near_dup_threshold, config.near_dup_ngram, fields=config.dedup_fields),
         "round_trip": lambda: RoundTrip(teacher, config.round_trip_min_chrf),

@@ -7,6 +7,7 @@ import re
 import unicodedata
 
 import numpy as np
+import regex
 import xxhash
 from rensa import RMinHash
 
@@ -15,16 +16,24 @@ from bayling_data.filters.lsh import CompactLSH
 from bayling_data.records import Record
 
 FIELDS = ("all", "user", "assistant", "first_user")
-_PUNCTUATION_AND_SPACE = re.compile(r"[\W_]+", re.UNICODE)
+# Not letters, marks or digits (vowel signs of Indic and other scripts are marks, and part of their words).
+_PUNCTUATION_AND_SPACE = regex.compile(r"[^\p{L}\p{M}\p{N}]+")
 _ASCII_NON_WORD_TO_SPACE = bytes(c if chr(c).isalnum() else ord(" ") for c in range(256))
 _TOKEN = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]|[^\W_]+", re.UNICODE)
 
 
 def dedup_text(record: Record, fields: str) -> str:
     """The normalized part of a record that dedup compares: its messages (or those of one role), normalized
-    one by one (other steps have normalized the answers already) and joined by a space."""
+    one by one (other steps have normalized the answers already) and joined by a space.
+
+    For a translation (a record with `meta.source_text`), "all" compares its languages and source instead
+    of the first request: the wording of "translate this" says nothing about what is taught, and with short sources
+    (UI strings, names) a shared request template makes different translations look near-identical."""
     if fields == "all":
         parts = [m["content"] for m in record.messages]
+        source = record.meta.get("source_text")
+        if isinstance(source, str) and parts and record.messages[0]["role"] == "user":
+            parts[0] = f"{record.src_lang} {record.tgt_lang} {source}"
     elif fields == "first_user":
         parts = record.turns("user")[:1]
     else:

@@ -10,17 +10,34 @@ from sacrebleu.metrics import CHRF
 from bayling_data.filters.base import Filter
 from bayling_data.filters.dedup import normalize, words
 from bayling_data.filters.script import script_share
-from bayling_data.languages import get
+from bayling_data.languages import script_of
 from bayling_data.records import Record
+from bayling_data.text.tokens import without_tokens
+
+# Marks that end a sentence or a complete unit, in many scripts (a source ending in one of these was
+# complete, so its translation should end in one too).
+FINAL_MARKS = frozenset(".!?。！？…‥।॥۔؟።፧၊။។៕።:;)]}\"'»”’」』）】〉》>*`")
+
+
+# Scripts whose writing ends a sentence with no mark (Thai and Lao separate sentences with a space).
+UNMARKED_ENDS = frozenset({"Thai", "Laoo"})
 
 
 class EmptyOrTruncated(Filter):
-    """Rejects records with an empty turn, no assistant turn, or an answer cut at the token limit."""
+    """Rejects records with an empty turn, no assistant turn, or an answer cut short.
+
+    Generated answers say why they ended (`finish_reason` "length": cut at the token limit). Imported
+    ones do not: a translation is judged against its source (a source that ends a sentence wants a
+    translation that ends one, a source that does not, like a UI string or a heading, does not), and
+    any answer on strong signs only: an unclosed code block, or a bracket opened and never closed at
+    its end."""
 
     name = "empty_or_truncated"
 
-    def __init__(self, min_chars: int = 80) -> None:
-        self.min_chars = min_chars
+    def __init__(self, max_cut_ratio: float = 0.7) -> None:
+        # Translators drop a final full stop often enough (UI strings, CJK, Vietnamese): a translation that
+        # does so is called cut only when it is also this much shorter than its source (script-adjusted).
+        self.max_cut_ratio = max_cut_ratio
 
     def check(self, record: Record) -> str | None:
         if not record.messages or record.messages[-1]["role"] != "assistant":
@@ -30,11 +47,34 @@ class EmptyOrTruncated(Filter):
         reasons = record.meta.get("finish_reasons")
         if reasons is not None:
             return "truncated" if "length" in reasons else None
-        # Imported corpora carry no finish reason: a long answer that stops mid-sentence was cut.
-        last = record.messages[-1]["content"].rstrip()
-        if len(last) >= self.min_chars and (last[-1].isalnum() or last[-1] == ","):
-            return "truncated_text"
-        return None
+        for source, src, translation, tgt in translation_pairs(record):
+            if script_of(tgt) in UNMARKED_ENDS:
+                continue
+            short = length_ratio(source, src, translation, tgt) < self.max_cut_ratio
+            if short and _ends_sentence(source) and not _ends_sentence(translation):
+                return "truncated_text"
+        return "truncated_text" if _visibly_cut(record.messages[-1]["content"]) else None
+
+
+def _ends_sentence(text: str) -> bool:
+    stripped = text.rstrip()
+    if not stripped or stripped[-1] not in FINAL_MARKS:
+        return False
+    return not (stripped[-1] == "." and len(stripped.split()) == 1)  # "Sept." is an abbreviation
+
+
+_OPENERS = {"(": ")", "[": "]", "{": "}", "（": "）", "「": "」", "【": "】"}
+
+
+def _visibly_cut(text: str) -> bool:
+    """An unclosed ``` block, or a bracket opened after the last closing one of its kind (text cut inside it)."""
+    if text.count("```") % 2:
+        return True
+    for opener, closer in _OPENERS.items():
+        last_open = text.rfind(opener)
+        if last_open >= 0 and text.count(opener) > text.count(closer) and text.rfind(closer) < last_open:
+            return True
+    return False
 
 
 # Refusals and assistant meta-talk, in many languages. Checked at the start of answers.
@@ -93,6 +133,13 @@ def translation_pairs(record: Record) -> list[tuple[str, str, str, str]]:
     return [(source, record.src_lang, answers[0], record.tgt_lang)]
 
 
+def length_ratio(source: str, src: str, translation: str, tgt: str) -> float:
+    """Length of a translation over its source's, each in Latin-letter equivalents of its script."""
+    src_len = len(source) / SCRIPT_DENSITY.get(script_of(src) or "", 1.0)
+    tgt_len = len(translation) / SCRIPT_DENSITY.get(script_of(tgt) or "", 1.0)
+    return tgt_len / max(src_len, 1.0)
+
+
 class LengthRatio(Filter):
     """Rejects a translation whose length is implausible for its source, adjusted by script."""
 
@@ -103,9 +150,7 @@ class LengthRatio(Filter):
 
     def check(self, record: Record) -> str | None:
         for source, src, translation, tgt in translation_pairs(record):
-            src_len = len(source) / SCRIPT_DENSITY.get(get(src).script, 1.0)
-            tgt_len = len(translation) / SCRIPT_DENSITY.get(get(tgt).script, 1.0)
-            ratio = tgt_len / max(src_len, 1.0)
+            ratio = length_ratio(source, src, translation, tgt)
             record.scores["length_ratio"] = round(ratio, 3)
             if len(source) >= 10 and not self.low <= ratio <= self.high:
                 return "too_short" if ratio < self.low else "too_long"
@@ -117,17 +162,24 @@ class Untranslated(Filter):
 
     name = "untranslated"
 
-    def __init__(self, max_chrf: float = 70.0) -> None:
+    def __init__(self, max_chrf: float = 70.0, min_chars_for_chrf: int = 20) -> None:
         self.max_chrf = max_chrf
+        self.min_chars_for_chrf = min_chars_for_chrf
         self._chrf = CHRF()
 
     def check(self, record: Record) -> str | None:
         for source, src, translation, tgt in translation_pairs(record):
             if src == tgt:
                 continue
-            if len(source) >= 20 and normalize(source) in normalize(translation):
+            # What a translation keeps as it is (placeholders, tags, URLs, code) says nothing about copying.
+            source, translation = without_tokens(source), without_tokens(translation)
+            if normalize(source) == normalize(translation) or (
+                len(source) >= 20 and normalize(source) in normalize(translation)
+            ):
                 return "copy_of_source"
-            if _too_different_to_be_a_copy(source, translation, get(src).script):
+            if len(normalize(source)) < self.min_chars_for_chrf:
+                continue  # short names and terms: cognates ("Dokumentation") score like copies
+            if _too_different_to_be_a_copy(source, translation, script_of(src) or ""):
                 record.scores["copy_chrf"] = 0.0
                 continue  # skip the (slower) chrF
             score = self._chrf.sentence_score(translation, [source]).score
@@ -194,6 +246,8 @@ class Echo(Filter):
 
     def check(self, record: Record) -> str | None:
         request = ""
+        source = record.meta.get("source_text")
+        quoted = {normalize(line) for line in source.splitlines()} if isinstance(source, str) else set()
         for message in record.messages:
             if message["role"] == "user":
                 request = message["content"]
@@ -201,7 +255,7 @@ class Echo(Filter):
                 answer = normalize(message["content"])
                 for line in request.splitlines():
                     line = normalize(line)
-                    if len(line) >= self.min_chars and line in answer:
+                    if len(line) >= self.min_chars and line in answer and line not in quoted:
                         return "repeats_request"
         return None
 

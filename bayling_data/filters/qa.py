@@ -1,0 +1,198 @@
+"""Translation QA checks, no teacher needed: what a translation must carry over from its source unchanged.
+
+Like the checks of professional translation QA tools: numbers, placeholders, markup tags, URLs, e-mail
+addresses and inline code of the source reappear in the translation. A translation that drops them is
+incomplete, and one of a different sentence (a misaligned or hallucinated answer) usually carries other
+ones, so these checks also catch answers unrelated to their source, for free.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bayling_data.filters.base import Filter
+from bayling_data.filters.quality import length_ratio, translation_pairs
+from bayling_data.records import Record
+from bayling_data.text.tokens import EMAIL, INLINE_CODE, PLACEHOLDER, TAG, URL
+
+NUMBER = re.compile(r"\d+(?:[.,\u00a0\u202f' ]\d{3})*(?:[.,]\d+)?")
+TRAILING = ".,;:!?)]}>"
+
+
+def _urls(text: str) -> set[str]:
+    return {match.rstrip(TRAILING).casefold() for match in URL.findall(text)}
+
+
+def _emails(text: str) -> set[str]:
+    return {match.casefold() for match in EMAIL.findall(_strip(URL, text))}
+
+
+def _placeholders(text: str) -> set[str]:
+    return {re.sub(r"\s+", "", match) for match in PLACEHOLDER.findall(text)}
+
+
+def _tags(text: str) -> set[str]:
+    return {name.casefold() for name in TAG.findall(text)}
+
+
+def _code(text: str) -> set[str]:
+    return {span.strip() for span in INLINE_CODE.findall(text)}
+
+
+def _numbers(text: str) -> set[str]:
+    """Numbers of two or more digits, in any digit script, separators dropped (1,000.5 = 1 000,5 = 10005)."""
+    plain = _strip(PLACEHOLDER, _strip(TAG, _strip(EMAIL, _strip(URL, text))))
+    found = set()
+    for match in NUMBER.findall(plain):
+        digits = "".join(ch for ch in match if ch.isdigit())
+        if len(digits) >= 2:
+            found.add(str(int(digits)))  # int() reads every Unicode digit script; leading zeros go
+    return found
+
+
+def _strip(pattern: re.Pattern[str], text: str) -> str:
+    return pattern.sub(" ", text) if text else text
+
+
+class CarriedOver(Filter):
+    """Rejects a translation that lacks something its source has and a translation keeps as it is, or
+    brings such things of its own.
+
+    Subclasses set `name` and `extract` (the set of such things in a text)."""
+
+    name = "qa"
+    markers: tuple[str, ...] = ()  # a cheap test: a source with none of these has nothing to carry over
+
+    @staticmethod
+    def extract(text: str) -> set[str]:
+        raise NotImplementedError
+
+    def missing(self, source: str, translation: str) -> set[str]:
+        """What `source` has and `translation` lacks."""
+        return self.extract(source) - self.extract(translation)
+
+    def added(self, source: str, translation: str) -> set[str]:
+        """What `translation` has and `source` lacks (a translation of another text brings its own)."""
+        return self.extract(translation) - self.extract(source)
+
+    def check(self, record: Record) -> str | None:
+        for source, _, translation, _ in translation_pairs(record):
+            if self.markers and not any(marker in source or marker in translation for marker in self.markers):
+                continue
+            for reason, found in (("missing", self.missing), ("added", self.added)):
+                if different := found(source, translation):
+                    record.scores[self.name] = {reason: sorted(different)[:5]}
+                    return reason
+        return None
+
+
+class Placeholders(CarriedOver):
+    """Format placeholders (`%s`, `%1$d`, `%(name)s`, `{name}`, `${var}`, `{{ var }}`)."""
+
+    name = "qa_placeholders"
+    markers = ("%", "{", "$")
+    extract = staticmethod(_placeholders)
+
+
+class Markup(CarriedOver):
+    """Markup tags (by name: attributes may be translated)."""
+
+    name = "qa_markup"
+    markers = ("<",)
+    extract = staticmethod(_tags)
+
+
+class Urls(CarriedOver):
+    """URLs."""
+
+    name = "qa_urls"
+    markers = ("://", "www.")
+    extract = staticmethod(_urls)
+
+
+class Emails(CarriedOver):
+    """E-mail addresses."""
+
+    name = "qa_emails"
+    markers = ("@",)
+    extract = staticmethod(_emails)
+
+
+class InlineCode(CarriedOver):
+    """Inline code and commands in backticks (their text: a translation may quote them otherwise)."""
+
+    name = "qa_code"
+    markers = ("`",)
+    extract = staticmethod(_code)
+
+    def missing(self, source: str, translation: str) -> set[str]:
+        return {span for span in self.extract(source) if span not in translation}
+
+    def added(self, source: str, translation: str) -> set[str]:
+        return set()  # a translation may put a command in backticks that its source left plain
+
+
+class Numbers(CarriedOver):
+    """Numbers of two or more digits (any digit script; group and decimal separators may differ)."""
+
+    name = "qa_numbers"
+    extract = staticmethod(_numbers)
+
+    def added(self, source: str, translation: str) -> set[str]:
+        # A source without numbers may get some by translation ("October" -> "10월"): only a source
+        # with numbers of its own is held to them.
+        numbers = self.extract(source)
+        return self.extract(translation) - numbers if numbers else set()
+
+
+# A break between two sentences (the last one's end is the final mark, counted apart).
+_SENTENCE_BREAK = re.compile(r"(?:[.!?।۔؟]\s+|[。！？])(?=\S)")
+_FINAL_KINDS = {**dict.fromkeys("?？؟;՞፧", "question"), **dict.fromkeys("!！", "exclamation")}
+_FINAL_KINDS |= {**dict.fromkeys(":：", "colon"), **dict.fromkeys(".。।۔።။។", "stop")}
+
+
+def _final_kind(text: str) -> str | None:
+    stripped = text.rstrip().rstrip("\"'»”’」』）)]").rstrip()
+    return _FINAL_KINDS.get(stripped[-1]) if stripped else None
+
+
+def _shape_differences(source: str, translation: str, ratio: float, bounds: tuple[float, float]) -> list[str]:
+    """The ways a translation's shape differs from its source's: each is common alone in good translations
+    (measured: 0.02-1% of real ones), rare together."""
+    translation = translation.replace("::", "።")  # Amharic typed without the Ethiopic full stop
+    differences = []
+    for name, marks in (("brackets", "()（）"), ("quotes", '"“”„«»「」『』'), ("colon", ":：")):
+        if any(m in source for m in marks) != any(m in translation for m in marks):
+            differences.append(name)
+    if len(_SENTENCE_BREAK.findall(source.strip())) != len(_SENTENCE_BREAK.findall(translation.strip())):
+        differences.append("sentences")
+    src_end, tgt_end = _final_kind(source), _final_kind(translation)
+    if src_end != tgt_end and not (src_end == "stop" and tgt_end is None):  # a dropped full stop is common
+        differences.append("final_mark")
+    if not bounds[0] <= ratio <= bounds[1]:
+        differences.append("length")
+    return differences
+
+
+class Shape(Filter):
+    """Rejects a translation whose shape differs from its source's on several counts at once: brackets,
+    quotes, colons, the number of sentences, the final mark, the length. It catches answers that
+    translate another sentence (a misaligned pair) at little cost to good translations."""
+
+    name = "shape"
+
+    def __init__(self, max_differences: int = 2, length_bounds: tuple[float, float] = (0.5, 2.0)) -> None:
+        self.max_differences = max_differences
+        self.length_bounds = length_bounds
+
+    def check(self, record: Record) -> str | None:
+        for source, src, translation, tgt in translation_pairs(record):
+            ratio = length_ratio(source, src, translation, tgt)
+            differences = _shape_differences(source, translation, ratio, self.length_bounds)
+            if len(differences) > self.max_differences:
+                record.scores["shape"] = differences
+                return "mismatch"
+        return None
+
+
+QA_STEPS: tuple[type[Filter], ...] = (Placeholders, Markup, Urls, Emails, InlineCode, Numbers, Shape)
