@@ -43,6 +43,14 @@ def translation(src_text: str, answer: str, src: str = "eng_Latn", tgt: str = "d
     )
 
 
+LONG_UI_DE = "Ausgewählte Einträge, die mit ihnen verknüpften Objekte und alle Dateien, auf die sie verweisen, löschen"
+
+
+def chat(request: str, answer: str) -> Record:
+    """An imported chat: no languages, no source, no finish reason."""
+    return Record("chat", "import", "", "", [{"role": "user", "content": request}, {"role": "assistant", "content": answer}])
+
+
 EN = "The train to the airport leaves every twenty minutes, even on Sundays and public holidays."
 DE = "Der Zug zum Flughafen fährt alle zwanzig Minuten, auch an Sonntagen und Feiertagen."
 ZH = "去机场的火车每二十分钟一班，星期天和节假日也一样。"
@@ -71,28 +79,27 @@ CASES = {
         translation(EN, DE, finish_reasons=["stop"]),
     ),
     "empty": (EmptyOrTruncated(), translation(EN, "   "), translation(EN, DE)),
-    "cut-mid-sentence": (
+    # Imported data has no finish reason: a translation is judged against its source ...
+    "cut-translation": (
         EmptyOrTruncated(),
-        Record(
-            "chat",
-            "import",
-            "",
-            "",
-            [
-                {"role": "user", "content": "Tell me"},
-                {"role": "assistant", "content": DE + " Danach fuhren wir zum Bahnhof und"},
-            ],
-        ),
-        Record(
-            "chat",
-            "import",
-            "",
-            "",
-            [
-                {"role": "user", "content": "Tell me"},
-                {"role": "assistant", "content": DE + " Danach fuhren wir zum Bahnhof."},
-            ],
-        ),
+        translation(EN, DE[: len(DE) // 2].rstrip()),
+        translation(EN, DE.rstrip(".")),  # a dropped full stop alone is no cut
+    ),
+    "ui-string-without-final-mark": (  # a long UI string ending as its source does is complete
+        EmptyOrTruncated(),
+        translation(EN, "Der Zug zum Flughafen fährt alle"),
+        translation("Delete the selected items, their related objects and every file they point to", LONG_UI_DE),
+    ),
+    # ... and any answer on strong signs only.
+    "unclosed-code-block": (
+        EmptyOrTruncated(),
+        chat("Show me", "Here:\n```python\nprint('hi')"),
+        chat("Show me", "Here:\n```python\nprint('hi')\n```"),
+    ),
+    "unclosed-bracket": (
+        EmptyOrTruncated(),
+        chat("Tell me", DE + " (Danach fuhren wir zum Bahnhof und"),
+        chat("Tell me", DE + " (Danach fuhren wir zum Bahnhof) und"),
     ),
     "refusal": (MetaTalk(), translation(EN, "As an AI language model, I cannot translate this."), translation(EN, DE)),
     "refusal-de-not-kinder": (
@@ -158,17 +165,6 @@ CASES = {
 def test_filter_rejects_bad_and_keeps_good(step, bad, good):
     assert step.check(bad) is not None
     assert step.check(good) is None
-
-
-def test_cld2_share_ignores_other_scripts_but_not_siblings():
-    from bayling_data.filters.langid import _share_among_script
-
-    korean_with_english_names = (("KOREAN", "ko", 78, 0.0), ("ENGLISH", "en", 17, 0.0), ("Unknown", "un", 0, 0.0))
-    assert _share_among_script(korean_with_english_names, "Hang") == 1.0  # the names do not make CLD2 unsure
-    russian_or_serbian = (("RUSSIAN", "ru", 80, 0.0), ("SERBIAN", "sr", 10, 0.0), ("ENGLISH", "en", 5, 0.0))
-    assert _share_among_script(russian_or_serbian, "Cyrl") == pytest.approx(80 / 90)  # a sibling does
-    english_top = (("ENGLISH", "en", 60, 0.0), ("RUSSIAN", "ru", 40, 0.0))
-    assert _share_among_script(english_top, "Cyrl") == pytest.approx(0.6)
 
 
 def test_copy_pre_checks_never_skip_a_copy():
@@ -271,10 +267,10 @@ def test_dedup_state_carries_over_a_resume():
     assert near.check(translation(EN, DE)) == "near_duplicate"
 
 
-@pytest.mark.parametrize("backend", ["py3langid", "langdetect", "cld2"])
+@pytest.mark.parametrize("backend", ["cld2,heliport,py3langid", "py3langid", "heliport", "langdetect", "cld2"])
 def test_langid_accuracy_by_language_and_length(backend):
     """Correct text is accepted and text declared as the wrong language is rejected, per backend."""
-    step = LanguageFilter(backend=backend, min_probability=0.5)
+    step = LanguageFilter(backend)
     rows = sample()
     accepted = defaultdict(list)
     caught = 0
@@ -294,9 +290,7 @@ def test_langid_accuracy_by_language_and_length(backend):
 SIBLINGS = [
     ("ces_Latn", "slk_Latn"),
     ("slk_Latn", "ces_Latn"),
-    ("dan_Latn", "nob_Latn"),
-    ("nob_Latn", "dan_Latn"),
-    ("swe_Latn", "dan_Latn"),
+    ("swe_Latn", "dan_Latn"),  # (Danish and Bokmål are one group: their short sentences are often the same)
     ("spa_Latn", "por_Latn"),
     ("por_Latn", "spa_Latn"),
     ("ita_Latn", "spa_Latn"),
@@ -308,9 +302,9 @@ SIBLINGS = [
 ]
 
 
-@pytest.mark.parametrize("backend", ["py3langid", "langdetect", "cld2"])
+@pytest.mark.parametrize("backend", ["cld2,heliport,py3langid", "py3langid", "heliport", "langdetect", "cld2"])
 def test_langid_tells_close_relatives_apart(backend):
-    step = LanguageFilter(backend=backend)
+    step = LanguageFilter(backend)
     by_lang = defaultdict(list)
     for code, text in sample():
         by_lang[code].append(text)
