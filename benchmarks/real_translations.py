@@ -149,7 +149,7 @@ def _planted(
             if pool:
                 other = rng.choice(pool)
                 kind = "wrong_language" if same_script else "wrong_script"
-                if same_script and len(_words(table[other][source], source)) < SHORT:
+                if same_script and len(words_seen(table[other][source], source)) < SHORT:
                     kind = "wrong_language_short"  # reported apart: too short for any classifier
                 if made[kind] < count:
                     made[kind] += 1
@@ -174,7 +174,7 @@ def _planted(
             yield Sample(translation_record(source, other_text, lang, "other_sentence"), "other_sentence", lang)
 
 
-def _words(text: str, source: str) -> str:
+def words_seen(text: str, source: str) -> str:
     """What a classifier sees of a translation: placeholders, tags, URLs and words shared with the source gone."""
     return " ".join(without_source_words(without_tokens(text), source).split())
 
@@ -213,6 +213,8 @@ def evaluate(items: list[Sample], config: FilterConfig | None = None) -> tuple[d
                 counts[f"{sample.label}_ok"] += reason is None if sample.label == "clean" else reason is not None
                 if sample.label == "clean" and reason is not None:
                     clean_reasons[reason] += 1
+                if sample.label == "wrong_language" and reason is None:
+                    clean_reasons[f"(missed) {sample.record.meta['origin'].split(':')[1]} as {sample.lang}"] += 1
     return per_lang, clean_reasons, len(items) / seconds
 
 
@@ -243,7 +245,10 @@ def report(per_lang: dict[str, Counter], clean_reasons: Counter, rate: float, ma
         + " ".join(f"{d}={_share(total, d)}%" for d in DEFECTS)
         + f" languages={len(per_lang)} records/s={rate:.0f} langs_under_95={','.join(low) or 'none'}"
     )
-    lines.append("clean records rejected by: " + ", ".join(f"{r} ({c})" for r, c in clean_reasons.most_common(12)))
+    rejected = [(r, c) for r, c in clean_reasons.most_common() if not r.startswith("(missed)")]
+    missed = [(r[9:], c) for r, c in clean_reasons.most_common() if r.startswith("(missed)")]
+    lines.append("clean records rejected by: " + ", ".join(f"{r} ({c})" for r, c in rejected[:12]))
+    lines.append("wrong language missed: " + ", ".join(f"{r} ({c})" for r, c in missed[:20]))
     return "\n".join(lines)
 
 

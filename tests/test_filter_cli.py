@@ -108,3 +108,40 @@ def test_filter_unknown_format_is_an_error(cli_env, tmp_path):
     assert done.returncode == 2
     assert "cannot recognise" in done.stderr and "--format" in done.stderr
     assert not (tmp_path / "o" / "data").exists()
+
+
+def test_filter_keeps_going_past_unknown_language_codes(cli_env, tmp_path):
+    """A record whose language the registry lacks never stops a run: it keeps the checks that need no
+    classifier, and the summary and the card count such codes."""
+    rows = []
+    for i, (en, de) in enumerate(zip(ENGLISH, GOOD, strict=True)):
+        tgt = "xyz_Latn" if i % 2 else "deu_Latn"
+        messages = [{"role": "user", "content": f"Translate: {en}"}, {"role": "assistant", "content": de}]
+        rows.append(
+            {"task": "translate", "generator": "import", "src_lang": "eng_Latn", "tgt_lang": tgt, "messages": messages,
+             "meta": {"source_text": en}}
+        )  # fmt: skip
+    path = tmp_path / "mixed.jsonl"
+    path.write_text("\n".join(json.dumps(row, ensure_ascii=False) for row in rows) + "\n")
+    out = tmp_path / "clean"
+    done = run_cli(["filter", str(path), "--out", str(out), "--format", "bayling"], cli_env)
+    assert done.returncode == 0, done.stderr
+    assert load_output(out, tmp_path).num_rows == len(rows)
+    summary = json.loads((out / "run_summary.json").read_text())
+    assert summary["stats"]["counts"]["unknown_language"] == {"xyz_Latn": len(rows) // 2}
+    assert "xyz_Latn" in (out / "README.md").read_text()
+
+    strict = tmp_path / "strict.yaml"
+    strict.write_text("unknown_langs: reject\n")
+    done = run_cli(["filter", str(path), "--out", str(tmp_path / "strict"), "--filters", str(strict)], cli_env)
+    assert done.returncode == 0, done.stderr
+    reasons = json.loads((tmp_path / "strict" / "run_summary.json").read_text())["stats"]["counts"]["rejected_reason"]
+    assert reasons == {"langid:unknown_language:xyz_Latn": len(rows) // 2}
+
+
+def test_unknown_language_on_the_command_line_is_an_error(cli_env, tmp_path):
+    path = tmp_path / "a.jsonl"
+    path.write_text('{"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "ho"}]}\n')
+    done = run_cli(["filter", str(path), "--out", str(tmp_path / "o"), "--lang", "lmo_latn_x"], cli_env)
+    assert done.returncode == 2
+    assert "unknown language" in done.stderr and "Traceback" not in done.stderr

@@ -48,7 +48,9 @@ LONG_UI_DE = "Ausgewählte Einträge, die mit ihnen verknüpften Objekte und all
 
 def chat(request: str, answer: str) -> Record:
     """An imported chat: no languages, no source, no finish reason."""
-    return Record("chat", "import", "", "", [{"role": "user", "content": request}, {"role": "assistant", "content": answer}])
+    return Record(
+        "chat", "import", "", "", [{"role": "user", "content": request}, {"role": "assistant", "content": answer}]
+    )
 
 
 EN = "The train to the airport leaves every twenty minutes, even on Sundays and public holidays."
@@ -370,3 +372,87 @@ def test_compact_lsh_finds_candidates_across_merges():
     again = index.add_unless_similar(batch[:1], np.array([True]), threshold=0.9)[0]
     assert again == pytest.approx(118 / 128)  # the probe was not indexed: no exact match for it now
     assert index.add_unless_similar(batch[:1], np.array([False]), threshold=0.9)[0] == 0  # no text: not looked up
+
+
+GREEK_WITH_COMMANDS = "Εκτελέστε την εντολή `pip install django` και μετά ανοίξτε το PostgreSQL με τον χρήστη admin."
+ZH_WITH_IDENTIFIERS = "使用 get_absolute_url() 方法返回 PostgreSQL 数据库中 UserProfile 对象的 URL。"
+JA_MIXED = "ファイルをアップロードしてから、管理画面で「保存」をクリックしてください。"
+KO_WITH_NAMES = "Django 관리자에서 PostgreSQL 데이터베이스의 사용자를 삭제할 수 있습니다."
+
+
+@pytest.mark.parametrize(
+    ("text", "declared", "verdict"),
+    [
+        (GREEK_WITH_COMMANDS, "deu_Latn", "wrong_script:deu_Latn"),  # its Latin tokens pass a 10% floor
+        (ZH_WITH_IDENTIFIERS, "zho_Hans", None),  # Latin identifiers do not outweigh the Chinese
+        (JA_MIXED, "jpn_Jpan", None),  # kana and kanji count together
+        (KO_WITH_NAMES, "kor_Hang", None),
+        (JA_MIXED, "zho_Hans", "wrong_script:zho_Hans"),  # kana outweigh the kanji a Chinese text may hold
+    ],
+)
+def test_dominant_script(text, declared, verdict):
+    record = translation(EN, text, tgt=declared)
+    assert LanguageFilter().check(record) == verdict, record.scores
+
+
+def test_unknown_language_code_keeps_the_checks_that_need_no_classifier():
+    limburgish = "De trein nao 't vlegveld geit eder twintig menute, ouch zóndaags en op fiesdaag."
+    assert LanguageFilter().check(translation(EN, limburgish, tgt="xyz_Latn")) is None
+    assert LanguageFilter().check(translation(EN, GREEK_WITH_COMMANDS, tgt="xyz_Latn")) == "wrong_script:xyz_Latn"
+    assert LanguageFilter().check(translation(EN, limburgish, tgt="xyz")) is None  # no script named: kept
+    strict = LanguageFilter(unknown_langs="reject")
+    assert strict.check(translation(EN, limburgish, tgt="xyz_Latn")) == "unknown_language:xyz_Latn"
+    # the other steps do not stop at an unknown code either
+    chain = build_chain(FilterConfig(skip=["langid"]))
+    assert chain.check_batch([translation(EN, limburgish, tgt="xyz_Latn")]) == [None]
+
+
+@pytest.mark.parametrize(
+    ("source", "bad", "good", "reason"),
+    [
+        (
+            "Delete %(count)d %(items)s?",
+            "%(count)d löschen?",
+            "%(count)d %(items)s löschen?",
+            "qa_placeholders:missing",
+        ),
+        ("Delete it?", "%(count)d löschen?", "Löschen?", "qa_placeholders:added"),
+        ("Hello {name}, welcome.", "Hallo, willkommen.", "Hallo {name}, willkommen.", "qa_placeholders:missing"),
+        ("See <a href='x'>the docs</a>.", "Siehe die Doku.", "Siehe <a href='y'>die Doku</a>.", "qa_markup:missing"),
+        (
+            "Read https://docs.example.org/en/.",
+            "Lies die Doku.",
+            "Lies https://docs.example.org/en/.",
+            "qa_urls:missing",
+        ),
+        ("Write to help@example.org.", "Schreib uns.", "Schreib an help@example.org.", "qa_emails:missing"),
+        ("Run `make test` now.", "Jetzt testen.", "Führe jetzt „make test“ aus.", "qa_code:missing"),
+        ("It costs 1,500.25 euros.", "Es kostet 1.400 Euro.", "Es kostet 1 500,25 Euro.", "qa_numbers:missing"),
+        ("Version 12 is out.", "Version 12 und 13.", "Version 12 ist da.", "qa_numbers:added"),
+    ],
+)
+def test_translation_qa_checks(source, bad, good, reason):
+    chain = build_chain(FilterConfig(skip=["langid", "length_ratio", "shape", "untranslated", "empty_or_truncated"]))
+    assert chain.check_batch([translation(source, bad)]) == [reason]
+    assert chain.check_batch([translation(source, good)]) == [None]
+
+
+def test_numbers_in_other_digit_scripts_and_months():
+    from bayling_data.filters.qa import Numbers
+
+    assert Numbers().check(translation("Page 12 of 345", "الصفحة ١٢ من ٣٤٥", tgt="arb_Arab")) is None
+    assert Numbers().check(translation("October", "10월", tgt="kor_Hang")) is None  # a source without numbers
+
+
+def test_shape_catches_a_translation_of_another_sentence():
+    from bayling_data.filters.qa import Shape
+
+    source = "Are you sure? All related items (and their files) will be deleted."
+    other = "Passwort geändert: Sie können sich jetzt anmelden"
+    assert Shape().check(translation(source, other)) == "mismatch"
+    assert (
+        Shape().check(
+            translation(source, "Sind Sie sicher? Alle verknüpften Einträge (und ihre Dateien) werden gelöscht.")
+        )
+        is None
+    )

@@ -35,6 +35,23 @@ def test_parse_langs_groups():
 
 def test_inseparable_and_sibling_groups():
     assert languages.same_group("nob_Latn", "nno_Latn")
+    assert languages.same_group("dan_Latn", "nob_Latn")  # measured: short Danish and Bokmål are often the same text
     assert not languages.same_group("deu_Latn", "nld_Latn")
     assert {"hrv_Latn", "bos_Latn", "srp_Cyrl"} <= languages.siblings("hrv_Latn")
     assert languages.get("de").name_in("zho_Hans") == "德语"
+
+
+def test_registry_has_every_flores200_code_and_script_variants():
+    flores200 = [x for x in languages.all_languages() if x.flores200]
+    assert len(flores200) == 204
+    for code in ("lim_Latn", "sat_Olck", "taq_Tfng", "tzm_Tfng", "knc_Arab", "mni_Beng", "ydd_Hebr", "arb_Latn"):
+        assert languages.get(code).flores200
+    assert languages.get("srp_Latn").script == "Latn" and languages.get("tat_Latn").script == "Latn"
+    assert len(languages.parse_langs("flores200")) == 204
+
+
+def test_script_of_unknown_codes():
+    assert languages.find("xyz_Latn") is None
+    assert languages.script_of("xyz_Latn") == "Latn"  # a FLORES-style code names its script
+    assert languages.script_of("xyz") is None
+    assert languages.script_of("lim_Latn") == "Latn"

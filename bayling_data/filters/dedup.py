@@ -27,18 +27,19 @@ def dedup_text(record: Record, fields: str) -> str:
     one by one (other steps have normalized the answers already) and joined by a space.
 
     For a translation (a record with `meta.source_text`), "all" compares its languages and source instead
-    of the first request: the wording of "translate this" says nothing about what is taught, and with short sources
-    (UI strings, names) a shared request template makes different translations look near-identical."""
+    of the first request: the wording of "translate this" says nothing about what is taught, and with
+    short sources (UI strings, names) a shared request template makes different translations look alike."""
+    prefix = ""
     if fields == "all":
         parts = [m["content"] for m in record.messages]
         source = record.meta.get("source_text")
         if isinstance(source, str) and parts and record.messages[0]["role"] == "user":
-            parts[0] = f"{record.src_lang} {record.tgt_lang} {source}"
+            prefix, parts[0] = f"{record.src_lang} {record.tgt_lang} ".casefold(), source
     elif fields == "first_user":
         parts = record.turns("user")[:1]
     else:
         parts = record.turns(fields)
-    return " ".join(normalized for normalized in map(normalize, parts) if normalized)
+    return prefix + " ".join(normalized for normalized in map(normalize, parts) if normalized)
 
 
 @functools.lru_cache(maxsize=16_384)  # several steps normalize the same answer: it is worked out once

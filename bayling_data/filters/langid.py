@@ -17,7 +17,7 @@ from bayling_data import languages
 from bayling_data.filters.base import Filter
 from bayling_data.filters.script import outweighing_script, script_share
 from bayling_data.records import Record
-from bayling_data.text.langid_backends import DEFAULT_BACKENDS, make_backends
+from bayling_data.text.langid_backends import DEFAULT_BACKENDS, Backend, make_backends
 from bayling_data.text.tokens import without_source_words, without_tokens
 
 # Quoted spans ("...", “...”, „...“, «...», 「...」): a user turn quotes words of another language.
@@ -61,25 +61,45 @@ class LanguageFilter(Filter):
                 return wrong
             if lang is None:
                 continue  # no classifier knows a language the registry does not: the script check decides
-            words = _identifiable(text, source if position >= 0 and code != record.src_lang else None)
-            if len(words) < self.min_chars:
-                continue  # too short for a classifier to be trusted: the script check decides
             voters = [backend for backend in self.backends if backend.supports(lang.code)]
             if not voters:
                 self.unsupported[code] += 1
                 continue
-            guesses = []
-            for backend in voters:  # fastest first; the first that names the declared language settles it
-                guess = backend.top(words[: self.max_chars])
-                if guess is not None and languages.same_group(lang.code, guess):
-                    break
-                guesses.append(guess)
-            else:
+            translating = position >= 0 and code != record.src_lang
+            guesses = self._votes(lang.code, voters, text, source if translating else None)
+            if guesses is None:
+                continue  # too short to judge
+            if guesses:
                 record.scores["langid"] = {"turn": position, "declared": code, "guesses": guesses}
                 return f"wrong_language:{code}"
             classified += 1
         record.scores["langid"] = {"classified_turns": classified}
         return None
+
+    def _votes(self, code: str, voters: list[Backend], text: str, source: str | None) -> list[str] | None:
+        """The voters' guesses when none names `code` (empty when one does; None when too short to judge).
+
+        The fastest voter first looks at the turn as it is (without placeholders and tags): it settles
+        most turns. Otherwise all vote on the turn without the words it shares with its source. A language
+        that only one of several classifiers knows (low-resource and constructed ones, where that one is
+        least sure) passes when it is ranked first or second."""
+        words = _identifiable(text, None)
+        if len(words) < self.min_chars:
+            return None
+        depth = 2 if len(voters) == 1 < len(self.backends) else 1
+        if _names(code, voters[0].top(words[: self.max_chars], depth)):
+            return []
+        if source:
+            words = _identifiable(words, source)
+            if len(words) < self.min_chars:
+                return None
+        guesses = []
+        for backend in voters:
+            guess = backend.top(words[: self.max_chars], depth)
+            if _names(code, guess):
+                return []
+            guesses += guess
+        return guesses
 
     def _wrong_script(self, record: Record, position: int, code: str, text: str, source: str | None) -> str | None:
         """`wrong_script:<code>` when too few of the turn's letters are in its declared script, or another
@@ -90,6 +110,8 @@ class LanguageFilter(Filter):
         share = script_share(text, script) if script else None
         if share is None:
             return None
+        if share == 1.0:
+            return None  # every letter in the declared script
         foreign = None
         if share >= self.min_script_share:
             weighed = without_source_words(text, source) if source and position >= 0 else text
@@ -102,13 +124,17 @@ class LanguageFilter(Filter):
         return f"wrong_script:{code}"
 
 
+def _names(code: str, guesses: list[str]) -> bool:
+    return any(languages.same_group(code, guess) for guess in guesses)
+
+
 def _identifiable(text: str, source: str | None) -> str:
     """What a classifier should look at: no placeholders, tags, URLs or code, and no words shared with the
     source a turn translates (names and terms a translation keeps), unless those make up most of it (then
     the turn may well be in the source's language, which the classifier must see)."""
     words = " ".join(without_tokens(text).split())
     if source:
-        own = " ".join(without_source_words(words, source).split())
+        own = without_source_words(words, source)
         if len(own) >= len(words) / 2:
             return own
     return words

@@ -13,8 +13,9 @@ import re
 from bayling_data.filters.base import Filter
 from bayling_data.filters.quality import length_ratio, translation_pairs
 from bayling_data.records import Record
-from bayling_data.text.tokens import EMAIL, INLINE_CODE, PLACEHOLDER, TAG, URL
+from bayling_data.text.tokens import EMAIL, INLINE_CODE, PLACEHOLDER, TAG, URL, without_tokens
 
+_TWO_DIGITS = re.compile(r"\d\d")
 NUMBER = re.compile(r"\d+(?:[.,\u00a0\u202f' ]\d{3})*(?:[.,]\d+)?")
 TRAILING = ".,;:!?)]}>"
 
@@ -41,9 +42,10 @@ def _code(text: str) -> set[str]:
 
 def _numbers(text: str) -> set[str]:
     """Numbers of two or more digits, in any digit script, separators dropped (1,000.5 = 1 000,5 = 10005)."""
-    plain = _strip(PLACEHOLDER, _strip(TAG, _strip(EMAIL, _strip(URL, text))))
+    if not _TWO_DIGITS.search(text):
+        return set()
     found = set()
-    for match in NUMBER.findall(plain):
+    for match in NUMBER.findall(without_tokens(text)):
         digits = "".join(ch for ch in match if ch.isdigit())
         if len(digits) >= 2:
             found.add(str(int(digits)))  # int() reads every Unicode digit script; leading zeros go

@@ -15,11 +15,11 @@ from bayling_data import languages
 
 
 class Backend(Protocol):
-    """A language identifier: its best guess for a text, as a registry code (or its own label)."""
+    """A language identifier: its best guesses for a text, as registry codes (or its own labels)."""
 
     name: str
 
-    def top(self, text: str) -> str | None: ...
+    def top(self, text: str, k: int = 1) -> list[str]: ...
 
     def supports(self, code: str) -> bool: ...
 
@@ -62,8 +62,10 @@ class Py3LangidBackend(_Labelled):
         self._model = LanguageIdentifier.from_modelpath(MODEL_DIR / MODEL_FILE, norm_probs=True)  # loaded once
         self.labels = frozenset(self._model.nb_classes)
 
-    def top(self, text: str) -> str | None:
-        return self.to_code(self._model.classify(text)[0])
+    def top(self, text: str, k: int = 1) -> list[str]:
+        if k == 1:
+            return [self.to_code(self._model.classify(text)[0])]
+        return [self.to_code(label) for label, _ in self._model.rank(text)[:k]]
 
     @functools.lru_cache(maxsize=256)  # noqa: B019 - one backend per run
     def _restricted(self, candidates: frozenset[str]):
@@ -90,9 +92,9 @@ class HeliportBackend(_Labelled):
         self._identifier = heliport.Identifier()
         self.labels = frozenset(self._identifier.get_confidence_all()) - {"und", "zxx", "undhtml"}
 
-    def top(self, text: str) -> str | None:
-        best = self._identifier.identify_topk_with_score(text, 1)  # its raw best, with no confidence floor
-        return self.to_code(best[0][0]) if best else None
+    def top(self, text: str, k: int = 1) -> list[str]:
+        best = self._identifier.identify_topk_with_score(text, k)  # raw scores, with no confidence floor
+        return [self.to_code(label) for label, _ in best]
 
 
 class Cld2Backend(_Labelled):
@@ -106,13 +108,12 @@ class Cld2Backend(_Labelled):
         self._cld2 = pycld2
         self.labels = frozenset(code for _, code in pycld2.LANGUAGES if not code.startswith("xx-"))
 
-    def top(self, text: str) -> str | None:
+    def top(self, text: str, k: int = 1) -> list[str]:
         try:
             _, _, details = self._cld2.detect(text, bestEffort=True)
         except self._cld2.error:
-            return None
-        code = details[0][1]
-        return None if code == "un" else self.to_code(code)
+            return []
+        return [self.to_code(code) for _, code, _, _ in details[:k] if code != "un"]
 
 
 class LangdetectBackend(_Labelled):
@@ -129,13 +130,13 @@ class LangdetectBackend(_Labelled):
 
         DetectorFactory.seed = 0
 
-    def top(self, text: str) -> str | None:
-        from langdetect import LangDetectException, detect
+    def top(self, text: str, k: int = 1) -> list[str]:
+        from langdetect import LangDetectException, detect_langs
 
         try:
-            return self.to_code(detect(text))
+            return [self.to_code(guess.lang) for guess in detect_langs(text)[:k]]
         except LangDetectException:
-            return None
+            return []
 
 
 BACKENDS: dict[str, type[_Labelled]] = {

@@ -3,7 +3,10 @@ tags, inline code. Translation QA checks compare them; language ID looks past th
 
 from __future__ import annotations
 
+import functools
 import re
+
+import regex
 
 URL = re.compile(
     r"\b(?:https?|ftp)://[\w-]+(?:\.[\w-]+)+[^\s<>\"'“”‘’«»）」]*|\bwww\.[\w-]+(?:\.[\w-]+)+[^\s<>\"'“”‘’«»）」]*"
@@ -25,14 +28,25 @@ _NOT_WORDS = re.compile("|".join(p.pattern for p in (URL, EMAIL, INLINE_CODE, TA
 
 def without_tokens(text: str) -> str:
     """`text` without URLs, e-mail addresses, inline code, tags, placeholders and HTML entities."""
-    return _NOT_WORDS.sub(" ", text) if any(ch in text for ch in "%{$<`@:&w") else text
+    # Most prose holds none of the characters these start with: a few substring scans decide.
+    if "%" in text or "{" in text or "$" in text or "<" in text or "`" in text or "@" in text or "&" in text:
+        return _NOT_WORDS.sub(" ", text)
+    return _NOT_WORDS.sub(" ", text) if "://" in text or "www." in text else text
 
 
-_WORD = re.compile(r"\w+")
+_WORD = regex.compile(r"[\p{L}\p{M}\p{N}_]+")  # with the marks Indic and other scripts write vowels with
+
+
+@functools.lru_cache(maxsize=1024)  # a record's turns are checked against the same source
+def _words_of(source: str) -> frozenset[str]:
+    return frozenset(_WORD.findall(source.casefold()))
 
 
 def without_source_words(text: str, source: str) -> str:
-    """`text` without the words it shares with `source`, case-insensitive (the names and terms a
-    translation keeps)."""
-    shared = {word.casefold() for word in _WORD.findall(source)}
-    return _WORD.sub(lambda match: "" if match.group().casefold() in shared else match.group(), text)
+    """The words of `text` (joined by spaces) that `source` does not have, case-insensitive: what is
+    left of a translation without the names and terms it keeps."""
+    shared = _words_of(source)
+    words = _WORD.findall(text)
+    if shared.isdisjoint(_WORD.findall(text.casefold())):
+        return " ".join(words)
+    return " ".join(word for word in words if word.casefold() not in shared)
