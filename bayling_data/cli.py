@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import json
+import os
+import signal
 import sys
+from collections.abc import Coroutine
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from bayling_data import languages
@@ -25,6 +30,7 @@ if TYPE_CHECKING:
     from bayling_data.setup_teacher import TeacherOptions
     from bayling_data.teacher import Teacher
 
+T = TypeVar("T")
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__, pretty_exceptions_enable=False)
 teacher_app = typer.Typer(no_args_is_help=True, help="Run a teacher server (local model, or a mock for dry runs).")
 app.add_typer(teacher_app, name="teacher")
@@ -63,8 +69,31 @@ NoCache = Annotated[bool, typer.Option("--no-cache", help="Do not read or write 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
     """Print a clear error and return the exit to raise."""
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
     return typer.Exit(code)
+
+
+def run_stoppable(main: Coroutine[Any, Any, T]) -> T:
+    """`asyncio.run(main)`, where SIGTERM stops the run the way Ctrl-C does: the main task is cancelled, so
+    requests already sent are still received and cached (each bounded by --timeout) before the process
+    exits; it ends in KeyboardInterrupt. Outside the event loop SIGTERM raises KeyboardInterrupt at once."""
+
+    async def stoppable() -> T:
+        loop, task = asyncio.get_running_loop(), asyncio.current_task()
+        assert task is not None
+        outside = signal.getsignal(signal.SIGTERM)
+        loop.add_signal_handler(signal.SIGTERM, task.cancel)
+        try:
+            return await main
+        finally:
+            loop.remove_signal_handler(signal.SIGTERM)
+            signal.signal(signal.SIGTERM, outside)
+
+    with terminate_on_sigterm():
+        try:
+            return asyncio.run(stoppable())
+        except asyncio.CancelledError:
+            raise KeyboardInterrupt from None
 
 
 def parse_directions(
@@ -288,8 +317,7 @@ def generate(
             return await run_generate(options, chosen, build_chain(filter_config, teacher=chosen))
 
     try:
-        with terminate_on_sigterm():
-            state = asyncio.run(main())
+        state = run_stoppable(main())
     except KeyboardInterrupt:
         raise fail("interrupted: what was made is saved; continue with the same command and --resume", 130) from None
     except (TeacherError, RunIncomplete) as error:
@@ -385,8 +413,7 @@ def filter_(
 
             state = run_filter_ray(options, config, ray_address)
         elif engine == "local":
-            with terminate_on_sigterm():
-                state = asyncio.run(_filter_here(options, config, teacher_options))
+            state = run_stoppable(_filter_here(options, config, teacher_options))
         else:
             raise ValueError(f"--engine must be local or ray, got {engine!r}")
     except (InputError, UnknownLanguageError, ValueError, FileExistsError) as error:
@@ -398,6 +425,10 @@ def filter_(
         raise fail("interrupted", 130) from None
     typer.echo(card.stats_tables(state["stats"]))
     s = state["stats"]
+    if state.get("skipped"):
+        shown = "; ".join(state["skipped"][:3])
+        more = f" (first {len(state['skipped'])} in run_summary.json)" if s["skipped_lines"] > 3 else ""
+        err.print(f"[yellow]skipped {s['skipped_lines']}:[/] {escape(shown)}{more}", highlight=False)
     err.print(
         f"[green]done:[/] kept {s['kept']}, rejected {s['rejected']}, skipped lines {s['skipped_lines']} -> {out}",
         highlight=False,
@@ -584,8 +615,36 @@ def teacher_mock(
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app(prog_name="bayling-data")
+    """Console-script entry point: every failure ends in a line or two that say what, where and what next;
+    the traceback only with --debug (anywhere on the line) or BAYLING_DEBUG=1."""
+    if "--debug" in sys.argv:
+        sys.argv.remove("--debug")
+        os.environ["BAYLING_DEBUG"] = "1"
+    try:
+        app(prog_name="bayling-data")
+    except KeyboardInterrupt:
+        err.print("interrupted", highlight=False)
+        sys.exit(130)
+    except Exception as error:
+        if os.environ.get("BAYLING_DEBUG"):
+            raise
+        err.print(f"[bold red]error:[/] {escape(explain(error))}", highlight=False)
+        sys.exit(1)
+
+
+def explain(error: BaseException) -> str:
+    """What went wrong, where, and what to do next, for an error no command caught itself."""
+    if isinstance(error, OSError) and error.errno is not None:
+        where = f" ({error.filename})" if error.filename else ""
+        if error.errno == errno.ENOSPC:
+            return (
+                f"no space left on the device{where}. What was written is kept: free some disk space, then run"
+                " the same command again (generate: add --resume)."
+            )
+        if error.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+            return f"cannot write{where}: {error.strerror}. Choose an --out you can write to."
+        return f"{error.strerror}{where}. Run again with --debug for the details."
+    return f"{type(error).__name__}: {error}. This is a bug: run again with --debug and report the traceback."
 
 
 if __name__ == "__main__":

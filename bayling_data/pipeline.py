@@ -22,8 +22,8 @@ from bayling_data.generators.base import GenerationContext, Rejection, SeedItem
 from bayling_data.languages import Language
 from bayling_data.progress import RunProgress
 from bayling_data.records import Record
-from bayling_data.sources.formats import FORMATS, detect_format, to_record
-from bayling_data.sources.readers import InputError, SkipCounter, count_rows, iter_rows
+from bayling_data.sources.formats import FORMATS, BadContent, detect_format, to_record
+from bayling_data.sources.readers import InputError, SkipCounter, bad_input, count_rows, iter_rows
 from bayling_data.stats import RunStats
 from bayling_data.teacher import Teacher
 from bayling_data.text.langid_backends import Py3LangidBackend
@@ -116,6 +116,7 @@ def _record_rng(options: GenerateOptions, index: int) -> random.Random:
 async def run_generate(options: GenerateOptions, teacher: Teacher, chain: FilterChain) -> dict[str, Any]:
     """Generate until exactly `options.target` records (--n, or a shard's share) pass the filters."""
     folder = OutputFolder(options.out)
+    folder.refuse_inputs([options.source] if options.source else [])
     state = folder.prepare(resume=options.resume, overwrite=options.overwrite)
     fingerprint = options.fingerprint()
     if state is None:
@@ -175,8 +176,11 @@ async def run_generate(options: GenerateOptions, teacher: Teacher, chain: Filter
                 index += 1
             if not pending:
                 raise RunIncomplete(_too_many_rejects(stats, options.target, max_attempts))
-            position, task = pending.popleft()
-            outcome, reason = await task
+            position, task = pending[0]
+            # shielded: a stop (Ctrl-C, SIGTERM) cancels this loop, not the dialogue, whose request in flight
+            # is still received and cached below; it leaves `pending` only once finished
+            outcome, reason = await asyncio.shield(task)
+            pending.popleft()
             _route(outcome, reason, chain, writer, stats)
             next_index = position + 1
             progress.update(stats.kept, stats.rejected)
@@ -197,11 +201,13 @@ def _finish(folder: OutputFolder, state: dict[str, Any], options: GenerateOption
     shards = finalize(folder, state, options.shard_rows, options.val_fraction, options.shard_mb)
     state.update(complete=True, shards=shards, filters=options.filters)
     (folder.root / "README.md").write_text(card.render(state, shards, options.license), "utf-8")
-    summary = {k: state.get(k) for k in ("config", "filters", "stats", "usage", "shards", "prompt_hashes")}
+    keys = ("config", "filters", "stats", "skipped", "usage", "shards", "prompt_hashes")
+    summary = {k: state.get(k) for k in keys if k in state}
     atomic_write_bytes(folder.root / "run_summary.json", json.dumps(summary, ensure_ascii=False, indent=1).encode())
     folder.save_state(state)
     for part in folder.parts_dir.iterdir():
         part.unlink()
+    folder.publish()
     return state
 
 
@@ -260,8 +266,9 @@ class FilterOptions:
     filters: dict[str, Any] = field(default_factory=dict)  # the filter settings, for the summary and the card
 
 
-def iter_input_records(options: FilterOptions, skips: SkipCounter) -> Iterator[Record]:
-    """Records of every input, converted from their detected (or given) format."""
+def iter_input_records(options: FilterOptions, skips: SkipCounter) -> Iterator[tuple[Record, str | None]]:
+    """Records of every input, converted from their detected (or given) format, each with a reason to
+    reject it already (`bad_content`: a message that is not text, under --on-error skip) or None."""
     for path in options.inputs:
         fmt = options.format
         for row, where in iter_rows(path, options.on_error, skips):
@@ -273,11 +280,13 @@ def iter_input_records(options: FilterOptions, skips: SkipCounter) -> Iterator[R
                         f"pass --format ({', '.join(FORMATS)})"
                     )
             try:
-                yield to_record(row, fmt, where, options.lang)
-            except InputError:
+                yield to_record(row, fmt, where, options.lang), None
+            except BadContent as error:
                 if options.on_error != "skip":
-                    raise
-                skips.skipped += 1
+                    raise InputError(f"{error}; use --on-error skip to keep such records apart as rejected") from None
+                yield error.record, "bad_content"
+            except InputError as error:
+                bad_input(where, str(error).removeprefix(f"{where}: "), options.on_error, skips)
 
 
 async def run_filter(
@@ -289,7 +298,8 @@ async def run_filter(
     it ran (None: passed); only the ordered part (dedup) then runs here, in input order.
     """
     folder = OutputFolder(options.out)
-    folder.prepare(resume=False, overwrite=options.overwrite)
+    folder.refuse_inputs(options.inputs)
+    folder.prepare(resume=False, overwrite=options.overwrite, can_resume=False)
     state: dict[str, Any] = {
         "version": 1,
         "complete": False,
@@ -309,7 +319,7 @@ async def run_filter(
     progress = RunProgress(total, 0, "filter", None, count_read=True)
     part = "all" if checked is None else "ordered"
     if checked is None:
-        checked = ((record, None) for record in iter_input_records(options, skips))
+        checked = iter_input_records(options, skips)
     try:
         for batch in batched(checked, BATCH_SIZE):  # steps such as near dedup are faster on lists
             verdicts = iter(await chain.acheck_batch([record for record, upstream in batch if not upstream], part))
@@ -323,5 +333,5 @@ async def run_filter(
     if stats.kept + stats.rejected == 0:
         raise InputError(f"no records found in {', '.join(map(str, options.inputs))}")
     stats.skipped_lines = skips.skipped
-    writer.flush({"stats": stats.to_dict()})
+    writer.flush({"stats": stats.to_dict(), "skipped": skips.first})
     return _finish(folder, state, options)

@@ -14,7 +14,7 @@ from typing import Any
 from bayling_data.filters import FilterConfig, build_chain
 from bayling_data.pipeline import FilterOptions, run_filter
 from bayling_data.records import Record
-from bayling_data.sources.formats import detect_format, to_record
+from bayling_data.sources.formats import BadContent, detect_format, to_record
 from bayling_data.sources.readers import InputError, file_kind, input_files
 
 
@@ -26,8 +26,18 @@ class PerRecordSteps:
         self.fmt, self.lang = fmt, lang
 
     def __call__(self, batch: Any) -> dict[str, list[str]]:
-        records = [to_record(row, self.fmt, f"ray-batch:{n}", self.lang) for n, row in enumerate(batch.to_pylist())]
-        reasons = [reason or "" for reason in self.chain.check_batch(records, "unordered")]
+        records, upstream = [], []
+        for n, row in enumerate(batch.to_pylist()):
+            try:
+                records.append(to_record(row, self.fmt, f"ray-batch:{n}", self.lang))
+                upstream.append("")
+            except BadContent as error:  # kept apart as rejected, as the local engine does under --on-error skip
+                records.append(error.record)
+                upstream.append("bad_content")
+        verdicts = iter(
+            self.chain.check_batch([r for r, u in zip(records, upstream, strict=True) if not u], "unordered")
+        )
+        reasons = [u or next(verdicts) or "" for u in upstream]
         rows = [json.dumps(record.to_row(), ensure_ascii=False) for record in records]
         return {"record": rows, "reason": reasons}
 

@@ -79,3 +79,59 @@ def test_batch_api_generate_then_resume_polls_the_same_jobs(cli_env, tmp_path):
     assert counters["batch_requests"] == counters["unique_requests"]  # no request was sent in two jobs
     assert counters["batch_requests"] > pending
     assert load_output(out, tmp_path).num_rows == 12
+
+
+def test_sigterm_drains_requests_in_flight_then_resume_pays_nothing_twice(cli_env, tmp_path):
+    """SIGTERM is handled like Ctrl-C: requests already sent are still received and cached before the
+    process exits, so a --resume pays again for none of them."""
+    out = tmp_path / "run"
+    with MockServer(MockState(latency=0.5)) as server:
+        args = generate_args(server.url, out, 60, "--concurrency", "16")
+        process = subprocess.Popen(
+            [*CLI, *args], env=cli_env, cwd=cli_env["XDG_CACHE_HOME"], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        deadline = time.monotonic() + 60
+        while server.state.counters["completions"] < 20 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=60)
+        assert process.returncode == 130, stderr
+        assert b"--resume" in stderr and b"Traceback" not in stderr
+        answered = server.state.counters["completions"]
+        resumed = run_cli([*args, "--resume"], cli_env)
+        assert resumed.returncode == 0, resumed.stderr
+        stats = server_stats(server)
+    assert answered >= 20
+    assert stats["completions"] == stats["unique_requests"], stats  # every answer before the stop was kept
+    assert load_output(out, tmp_path).num_rows == 60
+
+
+def test_batch_job_created_but_its_id_never_stored_is_found_again(cli_env, tmp_path):
+    """A kill between the server creating a Batch API job and the client storing its id: the restarted run
+    finds the job by the tag in its metadata instead of sending its requests in a new job."""
+    out = tmp_path / "run"
+    with MockServer(MockState(batch_polls=2, batch_create_delay=30)) as server:
+        args = generate_args(
+            server.url, out, 12, "--batch", "--batch-window", "0.2", "--batch-poll", "0.1", langs="en,de"
+        )
+        process = subprocess.Popen(
+            [*CLI, *args],
+            env=cli_env,
+            cwd=cli_env["XDG_CACHE_HOME"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 60
+        while server.state.counters["batches"] == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        process.send_signal(signal.SIGKILL)  # the job exists on the server; the client never got its id
+        process.wait(timeout=30)
+        in_first_job = server.state.counters["batch_requests"]
+        assert in_first_job > 0
+        server.state.batch_create_delay = 0
+        resumed = run_cli([*args, "--resume"], cli_env)
+        assert resumed.returncode == 0, resumed.stderr
+        counters = server_stats(server)
+    assert counters["batch_lists"] >= 1  # it looked for its job
+    assert counters["batch_requests"] == counters["unique_requests"]  # no request was sent in two jobs
+    assert counters["batch_requests"] > in_first_job

@@ -44,39 +44,74 @@ def atomic_write_table(path: Path, table: pa.Table) -> None:
 
 
 class OutputFolder:
-    """An output folder: its run state, its parts and its final shards."""
+    """An output folder: its run state, its parts and its final shards.
 
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.state_dir = root / STATE_DIR
-        self.parts_dir = self.state_dir / "parts"
-        self.state_path = self.state_dir / "state.json"
+    With --overwrite the new output is written beside the old one (`.NAME.overwrite`) and takes its
+    place only when complete (`publish`): a run that fails or is stopped leaves the old output as it was.
+    """
+
+    def __init__(self, target: Path) -> None:
+        self.target = target
+        self.root = target  # where this run writes: the target, or the folder beside it with --overwrite
+
+    @property
+    def state_dir(self) -> Path:
+        return self.root / STATE_DIR
+
+    @property
+    def parts_dir(self) -> Path:
+        return self.state_dir / "parts"
+
+    @property
+    def state_path(self) -> Path:
+        return self.state_dir / "state.json"
+
+    def refuse_inputs(self, inputs: list[Path]) -> None:
+        """Raise before anything is touched when the output is an input, or one holds the other: an
+        --overwrite would otherwise delete what the run has still to read."""
+        out = self.target.resolve()
+        for given in inputs:
+            path = given.resolve()
+            if out == path or out in path.parents or path in out.parents:
+                raise OutputExistsError(
+                    f"--out {self.target} is also an input ({given}) or holds one: write the output to another folder"
+                )
 
     def load_state(self) -> dict[str, Any] | None:
         """The saved run state, or None for a new folder."""
         if not self.state_path.exists():
             return None
-        return json.loads(self.state_path.read_text("utf-8"))
+        try:
+            return json.loads(self.state_path.read_text("utf-8"))
+        except ValueError:
+            raise OutputExistsError(
+                f"{self.state_path} is damaged: this output cannot be resumed; use --overwrite to make it again"
+            ) from None
 
-    def prepare(self, *, resume: bool, overwrite: bool) -> dict[str, Any] | None:
-        """Make the folder ready; returns the state to resume from (None: start fresh)."""
+    def prepare(self, *, resume: bool, overwrite: bool, can_resume: bool = True) -> dict[str, Any] | None:
+        """Make the folder ready; returns the state to resume from (None: start fresh). `can_resume`: the
+        command has --resume (generate), so an error may suggest it."""
+        if self.target.exists() and not self.target.is_dir():
+            raise OutputExistsError(f"--out {self.target} is a file, not a folder: choose a folder for the output")
         state = self.load_state()
         if state is None and self.state_dir.exists():
             shutil.rmtree(self.state_dir)  # a run killed before its first checkpoint left only this
-        has_content = self.root.exists() and any(self.root.iterdir())
+        has_content = self.target.exists() and any(self.target.iterdir())
         if has_content and overwrite:
             if state is None:
                 raise OutputExistsError(
-                    f"{self.root} is not empty and is not a bayling-data output: refusing to delete it"
+                    f"{self.target} is not empty and is not a bayling-data output: refusing to delete it"
                 )
-            shutil.rmtree(self.root)
+            self.root = self.target.parent / f".{self.target.name}.overwrite"
+            if self.root.exists():
+                shutil.rmtree(self.root)  # an earlier --overwrite run that did not finish
             state = None
         elif has_content and not resume:
-            raise OutputExistsError(
-                f"{self.root} already exists: pass --resume to continue that run or --overwrite to replace it"
-            )
+            resumable = state is not None and can_resume and not state.get("complete")
+            hint = "pass --resume to continue that run or --overwrite" if resumable else "use --overwrite"
+            raise OutputExistsError(f"{self.target} already exists: {hint} to replace it, or choose another --out")
         elif has_content and state is None:
-            raise OutputExistsError(f"{self.root} is not empty and holds no bayling-data run to resume")
+            raise OutputExistsError(f"{self.target} is not empty and holds no bayling-data run to resume")
         self.parts_dir.mkdir(parents=True, exist_ok=True)
         if state is not None:
             listed = {name for names in state["parts"].values() for name in names}
@@ -84,6 +119,18 @@ class OutputFolder:
                 if part.name not in listed:
                     part.unlink()  # written after the last saved state: its records will be made again
         return state
+
+    def publish(self) -> None:
+        """Put a complete output written beside the old one (--overwrite) in the old one's place."""
+        if self.root == self.target:
+            return
+        old = self.target.parent / f".{self.target.name}.replaced"
+        if old.exists():
+            shutil.rmtree(old)
+        os.replace(self.target, old)
+        os.replace(self.root, self.target)
+        shutil.rmtree(old)
+        self.root = self.target
 
     def save_state(self, state: dict[str, Any]) -> None:
         """Replace the state file atomically."""

@@ -14,7 +14,7 @@ except ImportError:  # Python 3.10
     import tomli as tomllib  # type: ignore[no-redef]
 
 from bayling_data.filters.base import FilterChain
-from bayling_data.filters.dedup import ExactDedup, NearDedup
+from bayling_data.filters.dedup import FIELDS, ExactDedup, NearDedup
 from bayling_data.filters.langid import UNKNOWN_LANGS, LanguageFilter
 from bayling_data.filters.qa import QA_STEPS
 from bayling_data.filters.quality import (
@@ -26,7 +26,7 @@ from bayling_data.filters.quality import (
     Repetition,
     Untranslated,
 )
-from bayling_data.text.langid_backends import DEFAULT_BACKENDS
+from bayling_data.text.langid_backends import BACKENDS, DEFAULT_BACKENDS
 
 STEPS = (
     "empty_or_truncated",
@@ -50,36 +50,58 @@ if TYPE_CHECKING:
     from bayling_data.teacher.client import Teacher
 
 
+def _setting(default: Any, kind: type, low: float | None = None, high: float | None = None, **more: Any) -> Any:
+    """A setting with the type and range its file value must have (checked by `FilterConfig.validate`)."""
+    meta = {"kind": kind, "low": low, "high": high, **more}
+    if isinstance(default, list):
+        return field(default_factory=lambda: list(default), metadata=meta)
+    return field(default=default, metadata=meta)
+
+
 @dataclass
 class FilterConfig:
     """Which steps run and their settings."""
 
-    skip: list[str] = field(default_factory=list)
-    langid_backend: str = DEFAULT_BACKENDS  # classifiers that vote, fastest first
-    min_script_share: float = 0.1
-    unknown_langs: str = "keep"  # a language code the registry lacks: keep (script checks only) or reject
-    dedup_fields: str = "all"
-    near_dup_threshold: float = 0.8
-    near_dup_ngram: int = 5
-    max_copy_chrf: float = 70.0
-    round_trip_min_chrf: Optional[float] = None  # set: translate answers back, reject below this chrF
-    judge_min_score: Optional[int] = None  # set: the teacher rates records 1-5, reject below this score
+    skip: list[str] = _setting([], list)
+    langid_backend: str = _setting(DEFAULT_BACKENDS, str)  # classifiers that vote, fastest first
+    min_script_share: float = _setting(0.1, float, 0.0, 1.0)
+    unknown_langs: str = _setting("keep", str, choices=UNKNOWN_LANGS)  # a code the registry lacks: keep or reject
+    dedup_fields: str = _setting("all", str, choices=FIELDS)
+    near_dup_threshold: float = _setting(0.8, float, 0.0, 1.0)
+    near_dup_ngram: int = _setting(5, int, 1, 64)
+    max_copy_chrf: float = _setting(70.0, float, 0.0, 100.0)
+    round_trip_min_chrf: Optional[float] = _setting(None, float, 0.0, 100.0)  # set: translate back, reject below
+    judge_min_score: Optional[int] = _setting(None, int, 1, 5)  # set: the teacher rates records 1-5
 
     @classmethod
     def from_file(cls, path: Path) -> FilterConfig:
-        """Read a YAML or TOML file whose keys are this class's fields."""
-        text = path.read_text("utf-8")
-        if path.suffix == ".toml":
-            data: Any = tomllib.loads(text)
-        else:
-            data = yaml.safe_load(text) or {}
+        """Read a YAML or TOML file whose keys are this class's fields (ValueError naming the file and key)."""
+        try:
+            text = path.read_text("utf-8")
+            data: Any = tomllib.loads(text) if path.suffix == ".toml" else yaml.safe_load(text)
+        except FileNotFoundError:
+            raise ValueError(f"--filters {path}: no such file") from None
+        except UnicodeDecodeError:
+            raise ValueError(f"--filters {path}: not a UTF-8 text file") from None
+        except yaml.YAMLError as error:
+            mark = getattr(error, "problem_mark", None)
+            where = f" at line {mark.line + 1}" if mark else ""
+            raise ValueError(f"{path}: not valid YAML{where} ({getattr(error, 'problem', error)})") from None
+        except tomllib.TOMLDecodeError as error:
+            raise ValueError(f"{path}: not valid TOML ({error})") from None
+        data = {} if data is None else data
         if not isinstance(data, dict):
-            raise ValueError(f"{path}: expected a mapping of filter settings")
+            raise ValueError(f"{path}: expected a mapping of filter settings (key: value lines)")
         known = {f.name for f in fields(cls)}
         unknown = set(data) - known
         if unknown:
             raise ValueError(f"{path}: unknown filter setting(s) {sorted(unknown)}; known: {sorted(known)}")
-        return cls(**data)
+        config = cls(**data)
+        try:
+            config.validate()
+        except ValueError as error:
+            raise ValueError(f"{path}: {error}") from None
+        return config
 
     @classmethod
     def dedup_only(cls) -> FilterConfig:
@@ -87,14 +109,14 @@ class FilterConfig:
         return cls(skip=[step for step in STEPS if step not in DEDUP_STEPS])
 
     def validate(self) -> None:
-        """Raise ValueError for settings that cannot work (before any model or teacher is started)."""
+        """Raise ValueError for settings of the wrong type or range, or that cannot work (before any model or
+        teacher is started)."""
+        for setting in fields(self):
+            _check(setting, getattr(self, setting.name))
         unknown = set(self.skip) - set(STEPS)
         if unknown:
-            raise ValueError(f"cannot skip unknown filter(s) {sorted(unknown)}; steps: {', '.join(STEPS)}")
-        if self.unknown_langs not in UNKNOWN_LANGS:
-            raise ValueError(f"unknown_langs must be one of {', '.join(UNKNOWN_LANGS)}, got {self.unknown_langs!r}")
-        if self.judge_min_score is not None and not 1 <= self.judge_min_score <= 5:
-            raise ValueError(f"judge_min_score (--judge-min-score) must be 1 to 5, got {self.judge_min_score}")
+            raise ValueError(f"skip: unknown filter step(s) {sorted(unknown)}; steps: {', '.join(STEPS)}")
+        _check_backends(self.langid_backend)
 
     def teacher_steps(self) -> list[str]:
         """The steps that ask the teacher and are switched on."""
@@ -110,6 +132,32 @@ class FilterConfig:
         """What the run summary and the dataset card say about the filtering."""
         settings = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "skip"}
         return {"steps": ", ".join(self.steps_to_run()), **settings}
+
+
+def _check(setting: Any, value: Any) -> None:
+    """ValueError when a setting's value has the wrong type or lies outside its range."""
+    kind, low, high = setting.metadata["kind"], setting.metadata["low"], setting.metadata["high"]
+    if value is None and setting.default is None:
+        return
+    if kind is list:
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            raise ValueError(f"{setting.name}: expected a list of step names, e.g. [echo, near_dedup], got {value!r}")
+        return
+    numeric = kind in (int, float) and isinstance(value, (int, float)) and not isinstance(value, bool)
+    if not (numeric if kind in (int, float) else isinstance(value, kind)) or (kind is int and isinstance(value, float)):
+        raise ValueError(f"{setting.name}: expected {'a number' if kind is float else kind.__name__}, got {value!r}")
+    if low is not None and not low <= value <= high:
+        raise ValueError(f"{setting.name}: must be from {low} to {high}, got {value!r}")
+    choices = setting.metadata.get("choices")
+    if choices and value not in choices:
+        raise ValueError(f"{setting.name}: must be one of {', '.join(choices)}, got {value!r}")
+
+
+def _check_backends(spec: str) -> None:
+    names = [name.strip() for name in spec.split(",") if name.strip()]
+    unknown = [name for name in names if name not in BACKENDS]
+    if unknown or not names:
+        raise ValueError(f"langid_backend: unknown backend(s) {unknown or spec!r}; choose from {', '.join(BACKENDS)}")
 
 
 def build_chain(config: FilterConfig, teacher: Teacher | None = None) -> FilterChain:

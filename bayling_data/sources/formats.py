@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from bayling_data.records import Record
@@ -24,36 +25,116 @@ def detect_format(row: dict[str, Any]) -> str | None:
     """The format of a row, or None when it is none we know."""
     if {"messages", "task", "generator"} <= row.keys():
         return "bayling"
-    if isinstance(row.get("conversations"), list):
+    if "conversations" in row:
         return "sharegpt"
     if "instruction" in row and "output" in row:
         return "alpaca"
-    if isinstance(row.get("messages"), list):
+    if "messages" in row:
         return "messages"
     return None
 
 
-def to_record(row: dict[str, Any], fmt: str, where: str, lang: str = "") -> Record:
-    """Convert one row of a known format (raises InputError with its location when it does not fit)."""
-    try:
-        if fmt == "bayling":
-            return Record.from_row(row)
-        if fmt == "sharegpt":
-            messages = [
-                {"role": SHAREGPT_ROLES[str(turn["from"]).lower()], "content": str(turn["value"])}
-                for turn in row["conversations"]
-            ]
-        elif fmt == "alpaca":
-            prompt = str(row["instruction"])
-            if row.get("input"):
-                prompt = f"{prompt}\n\n{row['input']}"
-            messages = [{"role": "user", "content": prompt}, {"role": "assistant", "content": str(row["output"])}]
-        elif fmt == "messages":
-            messages = [{"role": str(m["role"]), "content": str(m["content"])} for m in row["messages"]]
-        else:
-            raise InputError(f"unknown --format {fmt!r}; choose from {', '.join(FORMATS)}")
-    except (KeyError, TypeError) as error:
-        raise InputError(f"{where}: not a valid {fmt} record (missing or bad field {error})") from None
+class BadContent(InputError):
+    """A message whose content is not text (a number, null, a list): the record can be kept apart as
+    rejected (`bad_content`) with the content shown as JSON, instead of being read as "42" or "None"."""
+
+    def __init__(self, message: str, record: Record) -> None:
+        super().__init__(message)
+        self.record = record
+
+
+def _message(role: Any, content: Any, where: str, position: int) -> dict[str, str]:
+    if not isinstance(role, str):
+        raise InputError(f"{where}: message {position} has no role (a string such as user or assistant)")
+    return {"role": role, "content": content}
+
+
+def _messages(value: Any, where: str, field_name: str, role_key: str, content_key: str) -> list[dict[str, Any]]:
+    """Messages from a list of objects, with the field names of a format; InputError when the shape is wrong."""
+    if not isinstance(value, list) or not value:
+        got = type(value).__name__ if not isinstance(value, list) else "an empty list"
+        raise InputError(f"{where}: `{field_name}` must be a list of {{{role_key}, {content_key}}} objects, got {got}")
+    messages = []
+    for position, item in enumerate(value, start=1):
+        if not isinstance(item, dict) or content_key not in item:
+            raise InputError(
+                f"{where}: message {position} of `{field_name}` is not a {{{role_key}, {content_key}}} object"
+            )
+        role = item.get(role_key)
+        if field_name == "conversations":
+            role = SHAREGPT_ROLES.get(str(role).lower())
+            if role is None:
+                raise InputError(f"{where}: message {position}: unknown speaker {item.get(role_key)!r}")
+        messages.append(_message(role, item[content_key], where, position))
+    return messages
+
+
+def _json_object(value: Any, where: str, key: str) -> dict[str, Any]:
+    if value is None or value == "":
+        return {}
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise InputError(f"{where}: `{key}` is not valid JSON") from None
+    if not isinstance(value, dict):
+        raise InputError(f"{where}: `{key}` must be a JSON object, got {type(value).__name__}")
+    return value
+
+
+def _bayling_record(row: dict[str, Any], where: str) -> Record:
+    messages = _messages(row.get("messages"), where, "messages", "role", "content")
+    for key in ("task", "generator"):
+        if not isinstance(row.get(key), str):
+            raise InputError(f"{where}: `{key}` must be a string, got {type(row.get(key)).__name__}")
+    for key in ("src_lang", "tgt_lang", "id"):
+        if row.get(key) is not None and not isinstance(row.get(key), str):
+            raise InputError(f"{where}: `{key}` must be a string, got {row.get(key)!r}")
     return Record(
-        task="chat", generator=f"import:{fmt}", src_lang=lang, tgt_lang=lang, messages=messages, meta={"origin": where}
+        task=row["task"],
+        generator=row["generator"],
+        src_lang=row.get("src_lang") or "",
+        tgt_lang=row.get("tgt_lang") or "",
+        messages=messages,
+        meta=_json_object(row.get("meta"), where, "meta"),
+        scores=_json_object(row.get("scores"), where, "scores"),
+        id=row.get("id") or "",
     )
+
+
+def _chat_messages(row: dict[str, Any], fmt: str, where: str) -> list[dict[str, Any]]:
+    if fmt == "sharegpt":
+        return _messages(row.get("conversations"), where, "conversations", "from", "value")
+    if fmt == "messages":
+        return _messages(row.get("messages"), where, "messages", "role", "content")
+    if fmt == "alpaca":
+        missing = [key for key in ("instruction", "output") if key not in row]
+        if missing:
+            raise InputError(f"{where}: an alpaca record needs `{missing[0]}`")
+        prompt = row["instruction"]
+        if row.get("input"):
+            prompt = (
+                f"{prompt}\n\n{row['input']}" if isinstance(prompt, str) and isinstance(row["input"], str) else None
+            )
+        return [{"role": "user", "content": prompt}, {"role": "assistant", "content": row["output"]}]
+    raise InputError(f"unknown --format {fmt!r}; choose from {', '.join(FORMATS)}")
+
+
+def to_record(row: dict[str, Any], fmt: str, where: str, lang: str = "") -> Record:
+    """Convert one row of a known format (InputError with its location when it does not fit; BadContent, with
+    the record, when a message's content is not text)."""
+    if fmt == "bayling":
+        record = _bayling_record(row, where)
+    else:
+        messages = _chat_messages(row, fmt, where)
+        record = Record("chat", f"import:{fmt}", lang, lang, messages, meta={"origin": where})
+    bad = [position for position, m in enumerate(record.messages, start=1) if not isinstance(m["content"], str)]
+    if bad:
+        value = record.messages[bad[0] - 1]["content"]
+        for m in record.messages:
+            if not isinstance(m["content"], str):
+                m["content"] = json.dumps(m["content"], ensure_ascii=False, default=str)
+        record.id = ""
+        record.__post_init__()  # the id of what is stored
+        raise BadContent(f"{where}: message {bad[0]} content must be text, got {value!r}", record)
+    return record

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import gzip
 import json
+import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,40 +18,86 @@ class InputError(ValueError):
     """Bad input, with the file and line it was found at."""
 
 
+SKIP_HINT = "use --on-error skip to skip such lines"
+
+
 @dataclass
 class SkipCounter:
-    """Counts lines skipped under `--on-error skip`."""
+    """Counts what `--on-error skip` skipped and keeps where and why for the first few."""
 
     skipped: int = 0
+    first: list[str] = field(default_factory=list)
+    keep: int = 20
+
+    def skip(self, where: str, why: str) -> None:
+        """Count one skipped line (or the rest of a damaged file)."""
+        self.skipped += 1
+        if len(self.first) < self.keep:
+            self.first.append(f"{where}: {why}")
+
+
+def bad_input(where: str, why: str, on_error: str, skips: SkipCounter, hint: str = SKIP_HINT) -> None:
+    """Skip and count under --on-error skip; raise InputError (file:line, what, what next) otherwise."""
+    if on_error == "skip":
+        skips.skip(where, why)
+        return
+    raise InputError(f"{where}: {why}; {hint}")
+
+
+def _lines(path: Path, on_error: str, skips: SkipCounter) -> Iterator[tuple[str, str]]:
+    """(text, file:line) of every non-blank line of a text file, plain or gzip; bytes that are not UTF-8
+    and a damaged or cut compressed stream are reported with their place."""
+    opener: Any = gzip.open if path.name.endswith(".gz") else open
+    number = 0
+    try:
+        with opener(path, "rb") as handle:
+            for number, raw in enumerate(handle, start=1):  # noqa: B007 - read after the loop on a damaged file
+                where = f"{path}:{number}"
+                try:
+                    line = raw.decode("utf-8")
+                except UnicodeDecodeError as error:
+                    why = f"not UTF-8 text (byte 0x{raw[error.start]:02x} at column {error.start + 1})"
+                    bad_input(where, why, on_error, skips)
+                    continue
+                if line.strip():
+                    yield line, where
+    except (EOFError, zlib.error, gzip.BadGzipFile) as error:
+        why = f"the compressed file is cut short or damaged after line {number} ({error})"
+        bad_input(f"{path}:{number + 1}", why, on_error, skips, "use --on-error skip to keep the lines before it")
 
 
 def _jsonl_rows(path: Path, on_error: str, skips: SkipCounter) -> Iterator[tuple[dict[str, Any], str]]:
-    opener = gzip.open if path.name.endswith(".gz") else open
-    with opener(path, "rt", encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            where = f"{path}:{number}"
-            try:
-                row = json.loads(line)
-                if not isinstance(row, dict):
-                    raise ValueError("expected a JSON object")
-            except ValueError as error:
-                if on_error == "skip":
-                    skips.skipped += 1
-                    continue
-                raise InputError(
-                    f"{where}: invalid JSON line ({error}); use --on-error skip to skip such lines"
-                ) from None
-            yield row, where
+    for line, where in _lines(path, on_error, skips):
+        try:
+            row = json.loads(line)
+        except ValueError as error:
+            bad_input(where, f"invalid JSON ({error})", on_error, skips)
+            continue
+        except RecursionError:
+            bad_input(where, "JSON nested too deeply to read", on_error, skips)
+            continue
+        if not isinstance(row, dict):
+            bad_input(where, f"expected a JSON object, got {type(row).__name__}", on_error, skips)
+            continue
+        yield row, where
 
 
-def _parquet_rows(path: Path) -> Iterator[tuple[dict[str, Any], str]]:
+def _table_rows(path: Path, batches: Iterator[pa.RecordBatch], on_error: str, skips: SkipCounter):
+    """Rows of parquet or arrow record batches; a damaged file is named (the rest of it skipped under skip)."""
     number = 0
-    for batch in pq.ParquetFile(path).iter_batches(batch_size=4096):
-        for row in batch.to_pylist():
-            number += 1
-            yield row, f"{path}:row {number}"
+    try:
+        for batch in batches:
+            for row in batch.to_pylist():
+                number += 1
+                yield row, f"{path}:row {number}"
+    except (pa.ArrowException, OSError) as error:
+        kind = "parquet" if path.name.endswith(".parquet") else "arrow"
+        why = f"not a readable {kind} file after row {number} ({error})"
+        bad_input(str(path), why, on_error, skips, "use --on-error skip to keep the rows before it")
+
+
+def _parquet_batches(path: Path) -> Iterator[pa.RecordBatch]:
+    yield from pq.ParquetFile(path).iter_batches(batch_size=4096)
 
 
 def input_files(path: Path) -> list[Path]:
@@ -95,17 +142,17 @@ def _arrow_batches(path: Path) -> Iterator[pa.RecordBatch]:
             yield from reader
 
 
-def _arrow_rows(path: Path) -> Iterator[tuple[dict[str, Any], str]]:
-    number = 0
-    for batch in _arrow_batches(path):
-        for row in batch.to_pylist():
-            number += 1
-            yield row, f"{path}:row {number}"
-
-
 def count_rows(path: Path) -> int | None:
     """About how many rows `iter_rows(path)` gives, when that is cheap to know (parquet metadata, arrow
-    batch lengths, the newlines of plain text files); None when a file is compressed or of unknown kind."""
+    batch lengths, the newlines of plain text files); None when a file is compressed, damaged or of unknown
+    kind (the readers report a damaged file with its place)."""
+    try:
+        return _count_rows(path)
+    except (pa.ArrowException, OSError, InputError):
+        return None
+
+
+def _count_rows(path: Path) -> int | None:
     total = 0
     for file in input_files(path):
         kind = file_kind(file)
@@ -131,14 +178,12 @@ def iter_rows(
         if kind == "jsonl":
             yield from _jsonl_rows(file, on_error, skips)
         elif kind == "parquet":
-            yield from _parquet_rows(file)
+            yield from _table_rows(file, _parquet_batches(file), on_error, skips)
         elif kind == "arrow":
-            yield from _arrow_rows(file)
+            yield from _table_rows(file, _arrow_batches(file), on_error, skips)
         elif kind == "txt":
-            with open(file, encoding="utf-8") as handle:
-                for number, line in enumerate(handle, start=1):
-                    if line.strip():
-                        yield {"text": line.rstrip("\n")}, f"{file}:{number}"
+            for line, where in _lines(file, on_error, skips):
+                yield {"text": line.rstrip("\r\n")}, where
         else:
             raise InputError(
                 f"{file}: unknown file type (expected .txt, .jsonl, .jsonl.gz, .parquet or a dataset folder)"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 from typing import Any
 
 import openai
@@ -20,6 +21,7 @@ from bayling_data.teacher.completion import reply_fields
 from bayling_data.teacher.errors import TeacherError, TeacherRequestFailed
 
 FINISHED = ("completed", "failed", "expired", "cancelled")
+TAG = "bayling_submission"  # metadata key of our jobs: a restarted run finds a job whose id it never stored
 
 
 class BatchDispatcher:
@@ -40,15 +42,43 @@ class BatchDispatcher:
         self._queue: dict[str, dict[str, Any]] = {}
         self._futures: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self._in_jobs: set[str] = set()
+        self._held: dict[str, dict[str, Any]] = {}  # requests waiting on a job that may not exist
         self._tasks: set[asyncio.Task[None]] = set()
         self._flush_handle: asyncio.TimerHandle | None = None
         self._stopping = False
 
     def resume(self) -> None:
-        """Poll the jobs an earlier run submitted and did not collect."""
+        """Poll the jobs an earlier run submitted and did not collect, and find the jobs it created but was
+        stopped before storing their ids (by the tag in their metadata)."""
         for batch_id, keys in self._cache.pending_batches():
             self._in_jobs.update(keys)
             self._spawn(self._collect(batch_id, keys))
+        for tag, keys in self._cache.pending_submissions():
+            self._in_jobs.update(keys)
+            self._spawn(self._recover(tag, keys))
+
+    async def _recover(self, tag: str, keys: list[str]) -> None:
+        """Adopt the job tagged `tag` if the server has it; else its requests were never sent: queue them."""
+        try:
+            found = None
+            async for job in self._client.batches.list(limit=100):
+                if (job.metadata or {}).get(TAG) == tag:
+                    found = job
+                    break
+        except openai.OpenAIError as error:
+            self._fail(keys, error)
+            return
+        if found is not None:
+            self._cache.add_batch(found.id, keys, tag)
+            await self._collect(found.id, keys)
+            return
+        self._cache.drop_submission(tag)
+        self._in_jobs.difference_update(keys)
+        for key in keys:  # never sent: the requests waiting for them go in a new job
+            if (body := self._held.pop(key, None)) is not None:
+                self._queue[key] = body
+        if self._queue:
+            self._schedule()
 
     def submit(self, key: str, body: dict[str, Any]) -> asyncio.Future[dict[str, Any]]:
         """A future for the answer to request `key` (queued for the next job unless a job already has it)."""
@@ -60,6 +90,8 @@ class BatchDispatcher:
             elif key not in self._in_jobs:
                 self._queue[key] = body
                 self._schedule()
+            else:
+                self._held[key] = body  # in a job of an earlier run, or in one being looked for
         return future
 
     def _schedule(self) -> None:
@@ -96,14 +128,19 @@ class BatchDispatcher:
                 for key, body in queued.items()
             )
             upload = await self._client.files.create(file=("requests.jsonl", lines.encode()), purpose="batch")
+            tag = uuid.uuid4().hex
+            self._cache.add_submission(tag, list(queued))
             job = await self._client.batches.create(
-                input_file_id=upload.id, endpoint="/v1/chat/completions", completion_window="24h"
+                input_file_id=upload.id,
+                endpoint="/v1/chat/completions",
+                completion_window="24h",
+                metadata={TAG: tag},
             )
         except (TeacherError, openai.OpenAIError) as error:
             self._fail(list(queued), error)
             return
         self._usage.requests += len(queued)
-        self._cache.add_batch(job.id, list(queued))
+        self._cache.add_batch(job.id, list(queued), tag)
         await self._collect(job.id, list(queued))
 
     async def _collect(self, batch_id: str, keys: list[str]) -> None:
@@ -133,6 +170,7 @@ class BatchDispatcher:
 
     def _resolve(self, key: str, body: dict[str, Any] | None) -> None:
         self._in_jobs.discard(key)
+        self._held.pop(key, None)
         future = self._futures.pop(key, None)
         if body is None:
             if future is not None and not future.done():

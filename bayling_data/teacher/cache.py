@@ -26,6 +26,9 @@ class RequestCache:
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("CREATE TABLE IF NOT EXISTS replies (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
         self._db.execute("CREATE TABLE IF NOT EXISTS batches (id TEXT PRIMARY KEY, keys TEXT NOT NULL, done INTEGER)")
+        # A job about to be created, by the tag it carries in its metadata: a run killed before it stored the
+        # job's id finds the job again by that tag instead of paying for its requests twice.
+        self._db.execute("CREATE TABLE IF NOT EXISTS submissions (tag TEXT PRIMARY KEY, keys TEXT NOT NULL)")
 
     def get(self, key: str) -> dict[str, Any] | None:
         """The stored answer for `key`, or None."""
@@ -39,11 +42,29 @@ class RequestCache:
             (key, json.dumps(value, ensure_ascii=False)),
         )
 
-    def add_batch(self, batch_id: str, keys: list[str]) -> None:
-        """Remember a submitted Batch API job and the requests in it (a restart polls it again)."""
-        self._db.execute(
-            "INSERT OR REPLACE INTO batches (id, keys, done) VALUES (?, ?, 0)", (batch_id, json.dumps(keys))
-        )
+    def add_submission(self, tag: str, keys: list[str]) -> None:
+        """Remember a job before it is created (its metadata carries `tag`)."""
+        self._db.execute("INSERT OR REPLACE INTO submissions (tag, keys) VALUES (?, ?)", (tag, json.dumps(keys)))
+
+    def pending_submissions(self) -> list[tuple[str, list[str]]]:
+        """Jobs that may have been created without their id being stored."""
+        rows = self._db.execute("SELECT tag, keys FROM submissions").fetchall()
+        return [(tag, json.loads(keys)) for tag, keys in rows]
+
+    def drop_submission(self, tag: str) -> None:
+        """Forget a submission: its job's id is stored, or it was never created."""
+        self._db.execute("DELETE FROM submissions WHERE tag = ?", (tag,))
+
+    def add_batch(self, batch_id: str, keys: list[str], tag: str | None = None) -> None:
+        """Remember a submitted Batch API job and the requests in it (a restart polls it again); the job's
+        submission, when given, is forgotten in the same transaction."""
+        with self._db:
+            self._db.execute("BEGIN")
+            self._db.execute(
+                "INSERT OR REPLACE INTO batches (id, keys, done) VALUES (?, ?, 0)", (batch_id, json.dumps(keys))
+            )
+            if tag is not None:
+                self._db.execute("DELETE FROM submissions WHERE tag = ?", (tag,))
 
     def finish_batch(self, batch_id: str) -> None:
         """Mark a batch as collected."""

@@ -160,6 +160,7 @@ class MockState:
     request_budget: int | None = None  # requests allowed per budget window (x-ratelimit-* headers, then 429)
     budget_window: float = 1.0
     batch_polls: int = 2  # a batch reports in_progress this many times before completed
+    batch_create_delay: float = 0.0  # seconds between creating a job and answering (a kill lands between)
     files: dict[str, bytes] = field(default_factory=dict)
     batches: dict[str, dict[str, Any]] = field(default_factory=dict)
     counters: Counter = field(default_factory=Counter)
@@ -314,8 +315,11 @@ def make_app(state: MockState) -> web.Application:
             "polls_left": state.batch_polls,
             "output_file_id": output_id,
             "input_file_id": body["input_file_id"],
+            "metadata": body.get("metadata") or {},
         }
         state.counters["batches"] += 1
+        if state.batch_create_delay:
+            await asyncio.sleep(state.batch_create_delay)
         return web.json_response(_batch_object(batch_id, state.batches[batch_id]))
 
     async def get_batch(request: web.Request) -> web.Response:
@@ -326,6 +330,11 @@ def make_app(state: MockState) -> web.Application:
         state.counters["batch_polls"] += 1
         return web.json_response(_batch_object(request.match_info["batch_id"], batch))
 
+    async def list_batches(request: web.Request) -> web.Response:
+        state.counters["batch_lists"] += 1
+        newest_first = [_batch_object(batch_id, batch) for batch_id, batch in reversed(state.batches.items())]
+        return web.json_response({"object": "list", "data": newest_first, "has_more": False})
+
     async def stats(request: web.Request) -> web.Response:
         return web.json_response({**state.counters, "unique_requests": len(state.unique_requests)})
 
@@ -335,6 +344,7 @@ def make_app(state: MockState) -> web.Application:
     app.router.add_post("/v1/files", upload_file)
     app.router.add_get("/v1/files/{file_id}/content", file_content)
     app.router.add_post("/v1/batches", create_batch)
+    app.router.add_get("/v1/batches", list_batches)
     app.router.add_get("/v1/batches/{batch_id}", get_batch)
     app.router.add_get("/_stats", stats)
 
@@ -379,6 +389,7 @@ def _batch_object(batch_id: str, batch: dict[str, Any]) -> dict[str, Any]:
         "input_file_id": batch["input_file_id"],
         "status": "completed" if done else "in_progress",
         "output_file_id": batch["output_file_id"] if done else None,
+        "metadata": batch.get("metadata") or {},
     }
 
 
