@@ -62,7 +62,7 @@ def _setting(default: Any, kind: type, low: float | None = None, high: float | N
 class FilterConfig:
     """Which steps run and their settings."""
 
-    skip: list[str] = _setting([], list)
+    skip: list[str] = _setting([], list)  # noqa: RUF009 - a dataclasses.field
     langid_backend: str = _setting(DEFAULT_BACKENDS, str)  # classifiers that vote, fastest first
     min_script_share: float = _setting(0.1, float, 0.0, 1.0)
     unknown_langs: str = _setting("keep", str, choices=UNKNOWN_LANGS)  # a code the registry lacks: keep or reject

@@ -51,7 +51,7 @@ def _lines(path: Path, on_error: str, skips: SkipCounter) -> Iterator[tuple[str,
     number = 0
     try:
         with opener(path, "rb") as handle:
-            for number, raw in enumerate(handle, start=1):  # noqa: B007 - read after the loop on a damaged file
+            for number, raw in enumerate(handle, start=1):
                 where = f"{path}:{number}"
                 try:
                     line = raw.decode("utf-8")
