@@ -19,6 +19,7 @@ from rich.table import Table
 
 from bayling_data import languages
 from bayling_data.export import card
+from bayling_data.export.writer import OutputFolder
 from bayling_data.filters import FilterConfig, build_chain
 from bayling_data.languages import UnknownLanguageError
 from bayling_data.teacher.accounting import Budget
@@ -321,7 +322,10 @@ def generate(
     except KeyboardInterrupt:
         raise fail("interrupted: what was made is saved; continue with the same command and --resume", 130) from None
     except (TeacherError, RunIncomplete) as error:
-        raise fail(f"{error}\nWhat was made is saved in {out}; continue with --resume.", 1) from None
+        made = OutputFolder(out).state_path.exists()
+        raise fail(
+            f"{error}" + (f"\nWhat was made is saved in {out}; continue with --resume." if made else ""), 1
+        ) from None
     except (ValueError, FileExistsError) as error:
         raise fail(str(error)) from None
     stats = state["stats"]
@@ -574,8 +578,6 @@ def push(
 @app.command()
 def stats(folder: Annotated[Path, typer.Argument(help="An output folder of generate or filter.")]) -> None:
     """Print the tables of an output folder's dataset card."""
-    from bayling_data.export.writer import OutputFolder
-
     state = OutputFolder(folder).load_state()
     if state is None:
         raise fail(f"{folder} is not a bayling-data output folder (no .bayling/state.json)")
@@ -638,8 +640,8 @@ def explain(error: BaseException) -> str:
         where = f" ({error.filename})" if error.filename else ""
         if error.errno == errno.ENOSPC:
             return (
-                f"no space left on the device{where}. What was written is kept: free some disk space, then run"
-                " the same command again (generate: add --resume)."
+                f"no space left on the device{where}. Free some disk space, then run the same command again:"
+                " generate with --resume (what was made is kept), filter or merge with --overwrite."
             )
         if error.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
             return f"cannot write{where}: {error.strerror}. Choose an --out you can write to."

@@ -159,8 +159,9 @@ def get(alias: str) -> Language:
     found = find(alias)
     if found is None:
         key = alias.strip().casefold()
-        near = difflib.get_close_matches(key, list(_aliases()), n=4, cutoff=0.6)
-        hint = f"; did you mean {', '.join(near)}?" if near else ""
+        near = difflib.get_close_matches(key, list(_aliases()), n=8, cutoff=0.6)
+        langs = list(dict.fromkeys(_aliases()[match] for match in near))[:4]
+        hint = f"; did you mean {', '.join(f'{x.code} ({x.name})' for x in langs)}?" if langs else ""
         raise UnknownLanguageError(f"unknown language {alias!r}{hint} (`bayling-data languages` lists them all)")
     return found
 

@@ -76,6 +76,42 @@ class Record:
         )
 
 
+def _text_list(value: Any, none_ok: bool = False) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) or (none_ok and v is None) for v in value)
+
+
+def _span(start: Any, end: Any, lang: Any) -> bool:
+    return isinstance(start, int) and isinstance(end, int) and isinstance(lang, str)
+
+
+def _spans(value: Any) -> bool:  # per message: None or [[start, end, language], ...]
+    return isinstance(value, list) and all(
+        v is None or (isinstance(v, list) and all(isinstance(s, list) and len(s) == 3 and _span(*s) for s in v))
+        for v in value
+    )
+
+
+# The `meta` keys that generators write and filters read, and the shape each must have. Records from
+# outside (imported corpora) are checked against it at the edge, so no filter meets a wrong type.
+META_CONTRACT: dict[str, tuple[str, Any]] = {
+    "source_text": ("text", lambda v: isinstance(v, str)),
+    "instruction_lang": ("a language code", lambda v: isinstance(v, str)),
+    "plan": ("a list of turn types", _text_list),
+    "turn_langs": ("a list of language codes (or null), one per message", lambda v: _text_list(v, none_ok=True)),
+    "finish_reasons": ("a list of finish reasons", _text_list),
+    "constraints": ("a list of objects", lambda v: isinstance(v, list) and all(isinstance(c, dict) for c in v)),
+    "segments": ("a list of [start, end, language] spans per message", _spans),
+}
+
+
+def meta_problem(meta: dict[str, Any]) -> str | None:
+    """What breaks the meta contract (`meta.KEY must be ...`), or None."""
+    for key, (shape, fits) in META_CONTRACT.items():
+        if key in meta and meta[key] is not None and not fits(meta[key]):
+            return f"meta.{key} must be {shape}, got {json.dumps(meta[key], default=str)[:40]}"
+    return None
+
+
 def _json_dict(value: Any) -> dict[str, Any]:
     if isinstance(value, dict):
         return value

@@ -13,6 +13,7 @@ import openai
 from bayling_data.teacher import Teacher
 from bayling_data.teacher.accounting import Budget, Usage
 from bayling_data.teacher.cache import RequestCache
+from bayling_data.teacher.client import list_models
 from bayling_data.teacher.errors import TeacherError
 from bayling_data.teacher.limits import RateLimiter
 from bayling_data.teacher.local import LocalOptions, LocalServer
@@ -60,17 +61,10 @@ def default_cache_path() -> Path:
     return root / "bayling-data" / "teacher-cache.sqlite"
 
 
-async def _first_model(base_url: str, api_key: str) -> str:
-    client = openai.AsyncOpenAI(base_url=base_url, api_key=api_key, max_retries=1, timeout=30)
+async def _first_model(base_url: str, api_key: str, timeout: float) -> str:
+    client = openai.AsyncOpenAI(base_url=base_url, api_key=api_key, max_retries=0, timeout=min(timeout, 20.0))
     try:
-        page = await client.models.list()
-        models = [m.id for m in page.data]
-    except openai.AuthenticationError:
-        raise TeacherError(f"the teacher at {base_url} refused the API key: check OPENAI_API_KEY / --api-key") from None
-    except openai.APIConnectionError:
-        raise TeacherError(f"cannot reach the teacher at {base_url}: check --base-url / OPENAI_BASE_URL") from None
-    except openai.APIStatusError:
-        models = []
+        models = await list_models(client, base_url)
     finally:
         await client.close()
     if not models:
@@ -95,9 +89,12 @@ async def open_teacher(options: TeacherOptions) -> AsyncIterator[Teacher]:
         else:
             base_url = options.base_url or OPENAI_URL
             api_key = options.api_key or "EMPTY"  # self-hosted servers accept any key
-            model = options.model or (
-                OPENAI_DEFAULT_MODEL if base_url == OPENAI_URL else await _first_model(base_url, api_key)
-            )
+            if options.model:
+                model = options.model
+            elif base_url == OPENAI_URL:
+                model = OPENAI_DEFAULT_MODEL
+            else:
+                model = await _first_model(base_url, api_key, options.timeout)
             teacher_id = base_url
             concurrency = options.concurrency or 16
         usage = Usage.for_model(model, options.price_in, options.price_out)

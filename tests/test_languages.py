@@ -20,8 +20,10 @@ def test_lookup_by_any_alias(alias):
 
 
 def test_unknown_language_suggests_near_matches():
-    with pytest.raises(languages.UnknownLanguageError, match=r"did you mean.*german"):
+    with pytest.raises(languages.UnknownLanguageError, match=r"did you mean deu_Latn \(German\)"):
         languages.get("germna")
+    with pytest.raises(languages.UnknownLanguageError, match=r"did you mean lmo_Latn \(Lombard\)"):
+        languages.get("lmo_latn_x")  # codes as they are written, not lower-cased
 
 
 def test_parse_langs_groups():

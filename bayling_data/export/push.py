@@ -104,4 +104,20 @@ def push_folder(
                 on_file(name, same)
     except HfHubHTTPError as error:
         raise _explain(error, repo) from None
+    except Exception as error:  # the HTTP client's own errors (httpx or requests): connection refused, timeouts
+        if not _is_network_error(error):
+            raise
+        endpoint = api.endpoint
+        raise PushError(
+            f"cannot reach the Hub at {endpoint} ({type(error).__name__}: {error}); check the network or"
+            f" HF_ENDPOINT, then run the same command: shards already pushed are skipped ({len(result.uploaded)} now)"
+        ) from None
     return result
+
+
+def _is_network_error(error: BaseException) -> bool:
+    """A transport failure of httpx or requests (their exception types, without importing either)."""
+    module = type(error).__module__.split(".")[0]
+    return module in ("httpx", "httpx2", "httpcore", "httpcore2", "requests", "urllib3") or isinstance(
+        error, (ConnectionError, TimeoutError)
+    )

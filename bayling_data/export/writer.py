@@ -107,7 +107,7 @@ class OutputFolder:
                 shutil.rmtree(self.root)  # an earlier --overwrite run that did not finish
             state = None
         elif has_content and not resume:
-            resumable = state is not None and can_resume and not state.get("complete")
+            resumable = state is not None and can_resume
             hint = "pass --resume to continue that run or --overwrite" if resumable else "use --overwrite"
             raise OutputExistsError(f"{self.target} already exists: {hint} to replace it, or choose another --out")
         elif has_content and state is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bayling_data.records import Record
+from bayling_data.records import Record, meta_problem
 from bayling_data.sources.readers import InputError
 
 FORMATS = ("bayling", "sharegpt", "alpaca", "messages")
@@ -51,6 +51,8 @@ def _message(role: Any, content: Any, where: str, position: int) -> dict[str, st
 
 def _messages(value: Any, where: str, field_name: str, role_key: str, content_key: str) -> list[dict[str, Any]]:
     """Messages from a list of objects, with the field names of a format; InputError when the shape is wrong."""
+    if value is None:
+        raise InputError(f"{where}: `{field_name}` is missing")
     if not isinstance(value, list) or not value:
         got = type(value).__name__ if not isinstance(value, list) else "an empty list"
         raise InputError(f"{where}: `{field_name}` must be a list of {{{role_key}, {content_key}}} objects, got {got}")
@@ -90,13 +92,16 @@ def _bayling_record(row: dict[str, Any], where: str) -> Record:
     for key in ("src_lang", "tgt_lang", "id"):
         if row.get(key) is not None and not isinstance(row.get(key), str):
             raise InputError(f"{where}: `{key}` must be a string, got {row.get(key)!r}")
+    meta = _json_object(row.get("meta"), where, "meta")
+    if problem := meta_problem(meta):
+        raise InputError(f"{where}: {problem}")
     return Record(
         task=row["task"],
         generator=row["generator"],
         src_lang=row.get("src_lang") or "",
         tgt_lang=row.get("tgt_lang") or "",
         messages=messages,
-        meta=_json_object(row.get("meta"), where, "meta"),
+        meta=meta,
         scores=_json_object(row.get("scores"), where, "scores"),
         id=row.get("id") or "",
     )

@@ -117,18 +117,8 @@ class Teacher:
         )
 
     async def check(self) -> None:
-        """Fail early and clearly on an unreachable endpoint or a refused key."""
-        try:
-            await self._client.models.list()
-        except openai.AuthenticationError as error:
-            raise TeacherAuthError(_auth_message(self.base_url, error)) from None
-        except openai.APIConnectionError as error:
-            raise TeacherUnreachable(
-                f"cannot reach the teacher at {self.base_url}: {type(error.__cause__ or error).__name__}"
-                " (check --base-url / OPENAI_BASE_URL, or omit both to use the embedded local teacher)"
-            ) from None
-        except openai.APIStatusError:
-            pass  # some servers have no /models; the first chat request will tell
+        """Fail early and clearly on an unreachable endpoint, a refused key or a server that is no OpenAI API."""
+        await list_models(self._client, self.base_url)
 
     async def chat(
         self,
@@ -191,7 +181,7 @@ class Teacher:
         except openai.APIConnectionError as error:
             raise TeacherUnreachable(
                 f"the teacher at {self.base_url} stopped answering after {self.max_attempts} attempts"
-                f" ({type(error).__name__})"
+                f" ({connection_problem(error, self._client.timeout)})"
             ) from None
         except (openai.APIStatusError, EmptyAnswer, json.JSONDecodeError, openai.APIResponseValidationError) as error:
             self.usage.failures += 1
@@ -212,6 +202,8 @@ class Teacher:
                 "/chat/completions", cast_to=httpx2.Response, body={"model": self.model, "messages": messages, **params}
             )
             self.limiter.observe(raw.headers)
+            if raw.headers.get("content-type", "").startswith("text/html"):
+                raise NotAnApi(f"POST {self.base_url}/chat/completions answered an HTML page")
             completion = raw.json()
         if not isinstance(completion, dict):
             raise EmptyAnswer("not a chat completion")
@@ -254,6 +246,54 @@ def extract_json(text: str) -> dict[str, Any] | None:
     except json.JSONDecodeError:
         return None
     return value if isinstance(value, dict) else None
+
+
+class NotAnApi(TeacherError):
+    """The endpoint answers, but not as an OpenAI-compatible API (an HTML page, a login form, ...)."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(f"{what}, not an OpenAI-compatible answer: check --base-url (it usually ends in /v1)")
+
+
+async def list_models(client: openai.AsyncOpenAI, base_url: str) -> list[str]:
+    """The endpoint's model ids (empty when it has no /models); TeacherError, saying what and what next,
+    when it refuses the key, cannot be reached, does not answer in time or is not an OpenAI API."""
+    try:
+        raw = await client.get("/models", cast_to=httpx2.Response)
+    except openai.AuthenticationError as error:
+        raise TeacherAuthError(_auth_message(base_url, error)) from None
+    except openai.APIConnectionError as error:
+        raise TeacherUnreachable(
+            f"cannot reach the teacher at {base_url}: {connection_problem(error, client.timeout)}"
+            " (check --base-url / OPENAI_BASE_URL, or omit both to use the embedded local teacher)"
+        ) from None
+    except openai.APIStatusError:
+        return []  # some servers have no /models; the first chat request will tell
+    try:
+        page = raw.json()
+        return [str(model["id"]) for model in page.get("data") or []]
+    except (ValueError, TypeError, KeyError, AttributeError):
+        raise NotAnApi(f"GET {base_url}/models answered {_describe_body(raw)}") from None
+
+
+def _describe_body(raw: httpx2.Response) -> str:
+    kind = raw.headers.get("content-type", "").split(";")[0] or "no content type"
+    return "an HTML page" if kind == "text/html" else f"something that is not a model list ({kind})"
+
+
+def connection_problem(error: BaseException, timeout: Any) -> str:
+    """What kept a connection from working, in words: refused, no answer in time, unknown host, ..."""
+    if isinstance(error, openai.APITimeoutError):
+        seconds = getattr(timeout, "read", timeout)
+        return f"no answer within {seconds} s (timed out): is the server running and not stuck? see --timeout"
+    cause: BaseException | None = error
+    while cause is not None:
+        if isinstance(cause, ConnectionRefusedError) or "refused" in str(cause).lower():
+            return "connection refused: nothing listens at that address and port"
+        if "name or service not known" in str(cause).lower() or "nodename nor servname" in str(cause).lower():
+            return "unknown host name"
+        cause = cause.__cause__ or cause.__context__
+    return str(error.__cause__ or error)
 
 
 def _auth_message(base_url: str, error: openai.APIStatusError) -> str:
