@@ -58,6 +58,7 @@ class Case:
     code: int
     says: tuple[str, ...]
     check: Callable[[Path], None] = field(default=lambda tmp: None)  # what must hold afterwards
+    never_says: tuple[str, ...] = ()
 
 
 def filtered(tmp: Path, env: dict[str, str], name: str = "kept", rows: int = 20) -> Path:
@@ -231,7 +232,12 @@ CASES: dict[str, Case] = {
     "--out is a file, --overwrite": Case(
         out_is_a_file(True), 2, ("taken.txt is a file",), lambda tmp: (tmp / "taken.txt").read_text() == "keep me"
     ),
-    "filter --out that exists": Case(out_exists_for_filter, 2, ("already exists", "--overwrite")),
+    "filter --out that exists": Case(
+        out_exists_for_filter,
+        2,
+        ("already exists", "--overwrite"),
+        never_says=("--resume",),  # filter has none
+    ),
     "settings: invalid YAML": Case(settings_file("skip: [\n"), 2, ("settings.yaml", "not valid YAML at line 2")),
     "settings: wrong type": Case(settings_file("near_dup_threshold: high\n"), 2, ("near_dup_threshold", "a number")),
     "settings: a string for a list": Case(settings_file("skip: echo\n"), 2, ("skip", "expected a list", "[echo")),
@@ -253,6 +259,8 @@ def test_hostile_input(case: Case, env, tmp_path):
     assert done.returncode == case.code, said
     for words in case.says:
         assert words in said, said
+    for words in case.never_says:
+        assert words not in said, said
     if done.returncode:
         assert len(done.stderr.strip().splitlines()) <= 2, done.stderr  # one or two lines
     assert case.check(tmp_path) is not False
