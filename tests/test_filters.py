@@ -21,8 +21,8 @@ from bayling_data.filters.quality import (
     Repetition,
     Untranslated,
 )
-from bayling_data.filters.script import script_share
 from bayling_data.records import Record
+from bayling_data.text.script import script_share
 
 SAMPLE = Path(__file__).parent / "data" / "langid_sample.tsv"
 

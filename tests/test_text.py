@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from bayling_data.generators.text import clean_answer
+from bayling_data.text.answers import clean_answer
 
 
 @pytest.mark.parametrize(

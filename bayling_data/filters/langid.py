@@ -15,9 +15,9 @@ from collections import Counter
 
 from bayling_data import languages
 from bayling_data.filters.base import Filter
-from bayling_data.filters.script import outweighing_script, script_share
 from bayling_data.records import Record
 from bayling_data.text.langid_backends import DEFAULT_BACKENDS, Backend, make_backends
+from bayling_data.text.script import outweighing_script, script_share
 from bayling_data.text.tokens import without_source_words, without_tokens
 
 # Quoted spans ("...", “...”, „...“, «...», 「...」): a user turn quotes words of another language.

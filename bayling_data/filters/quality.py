@@ -9,9 +9,9 @@ from sacrebleu.metrics import CHRF
 
 from bayling_data.filters.base import Filter
 from bayling_data.filters.dedup import normalize, words
-from bayling_data.filters.script import script_share
 from bayling_data.languages import script_of
 from bayling_data.records import Record
+from bayling_data.text.script import script_share
 from bayling_data.text.tokens import without_tokens
 
 # Marks that end a sentence or a complete unit, in many scripts (a source ending in one of these was

@@ -6,15 +6,14 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
-from bayling_data.filters.script import script_share
 from bayling_data.generators.base import GenerationContext, Rejection, SeedItem, TeacherTurns
 from bayling_data.generators.seeds import teacher_seed
-from bayling_data.generators.text import clean_answer
 from bayling_data.languages import Language, get
 from bayling_data.records import Record
 from bayling_data.resources import prompt_hash, render_prompt, templates
 from bayling_data.teacher import TeacherRequestFailed
-from bayling_data.teacher.client import extract_json
+from bayling_data.text.answers import clean_answer, extract_json
+from bayling_data.text.script import script_share
 
 NAME = "interactive_translation"
 FOLLOW_UPS = ("refine", "restyle", "explain", "back_translate", "switch_target", "correct_error", "content_question")

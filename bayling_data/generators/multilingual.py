@@ -6,9 +6,9 @@ import random
 
 from bayling_data.generators.base import TeacherTurns
 from bayling_data.generators.seeds import teacher_text
-from bayling_data.generators.text import clean_answer
 from bayling_data.languages import Language
 from bayling_data.resources import render_prompt
+from bayling_data.text.answers import clean_answer
 
 INSTRUCTION_KINDS = (
     "question",

@@ -5,9 +5,9 @@ from __future__ import annotations
 import random
 
 from bayling_data.generators.base import TeacherTurns
-from bayling_data.generators.text import clean_answer
 from bayling_data.languages import Language
 from bayling_data.resources import render_prompt
+from bayling_data.text.answers import clean_answer
 
 REGISTERS = ("news", "dialogue", "technical", "literary", "legal", "medical", "everyday")
 TOPICS = (

@@ -28,6 +28,7 @@ from bayling_data.teacher.errors import (
     TeacherUnreachable,
 )
 from bayling_data.teacher.limits import RateLimiter
+from bayling_data.text.answers import extract_json
 
 MAX_RETRY_AFTER = 120.0  # seconds: never wait longer than this on one Retry-After
 
@@ -234,18 +235,6 @@ class Teacher:
     async def aclose(self) -> None:
         """Close the HTTP client."""
         await self._client.close()
-
-
-def extract_json(text: str) -> dict[str, Any] | None:
-    """The JSON object in an answer (also inside a ```json fence or after a preamble), or None."""
-    start, end = text.find("{"), text.rfind("}")
-    if start < 0 or end <= start:
-        return None
-    try:
-        value = json.loads(text[start : end + 1])
-    except json.JSONDecodeError:
-        return None
-    return value if isinstance(value, dict) else None
 
 
 class NotAnApi(TeacherError):

@@ -1,8 +1,10 @@
-"""Turning a teacher's answer into training text: strip preambles and wrapping quotes."""
+"""Turning a teacher's answer into training text (strip preambles and wrapping quotes) or into data (JSON)."""
 
 from __future__ import annotations
 
+import json
 import re
+from typing import Any
 
 from bayling_data.languages import UnknownLanguageError, get
 
@@ -39,3 +41,15 @@ def _is_language_name(label: str) -> bool:
     except UnknownLanguageError:
         return False
     return True
+
+
+def extract_json(text: str) -> dict[str, Any] | None:
+    """The JSON object in an answer (also inside a ```json fence or after a preamble), or None."""
+    start, end = text.find("{"), text.rfind("}")
+    if start < 0 or end <= start:
+        return None
+    try:
+        value = json.loads(text[start : end + 1])
+    except json.JSONDecodeError:
+        return None
+    return value if isinstance(value, dict) else None
