@@ -112,6 +112,29 @@ def parse_directions(
     return pairs
 
 
+def generator_options(name: str, args: list[str]) -> Any:
+    """The chosen generator's options from the extra arguments of `generate` (flags it declares); flags of
+    another installed generator are ignored with a warning, anything else is an error."""
+    from bayling_data.generators import registry
+    from bayling_data.options import build, parse_flags
+
+    chosen = registry.options_class(name)
+    others = []
+    for other in registry.available():
+        try:
+            if other != name and registry.options_class(other) is not chosen:
+                others.append(registry.options_class(other))
+        except Exception:
+            continue
+    found, rest = parse_flags([chosen, *dict.fromkeys(others)], args)
+    if rest:
+        raise ValueError(f"no such option: {rest[0]} (`bayling-data generate --help` lists the options)")
+    ignored = [key for cls in others for key in found.get(cls, {}) if key not in found[chosen]]
+    if ignored:
+        err.print(f"[yellow]ignored:[/] {', '.join(ignored)} (not options of generator {name})", highlight=False)
+    return build(chosen, found[chosen])
+
+
 def parse_shard(spec: str | None) -> tuple[int, int]:
     """`2/8` -> (2, 8)."""
     if not spec:
@@ -146,8 +169,28 @@ def _filter_config(
     return config
 
 
-@app.command()
+def _generator_help() -> str:
+    """The options every installed generator declares, for `generate --help` (plugins' included)."""
+    from bayling_data.generators import registry
+    from bayling_data.options import describe
+
+    lines = ["Options of the generators (only the chosen --generator's count; another's are ignored):"]
+    for name in sorted(registry.available()):
+        try:
+            rows = describe(registry.options_class(name))
+        except Exception as error:  # a broken plugin must not break --help
+            lines.append(f"{name}: cannot load ({type(error).__name__}: {error})")
+            continue
+        lines.append(f"{name}: " + ("; ".join(f"{flag} ({default}): {text}" for flag, default, text in rows) or "none"))
+    return "\n\n".join(lines)
+
+
+@app.command(
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    epilog=_generator_help(),
+)
 def generate(
+    ctx: typer.Context,
     n: Annotated[int, typer.Option("--n", help="Number of records to produce (after filtering).")],
     out: Annotated[Path, typer.Option(help="Output folder (a Hugging Face dataset).")],
     langs: Annotated[
@@ -157,22 +200,6 @@ def generate(
     directions: Annotated[
         Optional[str], typer.Option(help="Translation directions, e.g. en-zh,zh-en (default: all pairs).")
     ] = None,
-    turn_mix: Annotated[
-        Optional[str], typer.Option(help="Follow-up turn weights, e.g. refine=2,restyle=1,explain=1.")
-    ] = None,
-    min_turns: Annotated[int, typer.Option(help="Fewest user/assistant turn pairs per dialogue.")] = 1,
-    max_turns: Annotated[int, typer.Option(help="Most user/assistant turn pairs per dialogue.")] = 5,
-    instruction_langs: Annotated[Optional[str], typer.Option(help="Languages the user side may be written in.")] = None,
-    hubs: Annotated[str, typer.Option(help="crosslingual: hub languages the seeds start from.")] = "en,zh",
-    crosslingual_mix: Annotated[
-        Optional[str], typer.Option(help="crosslingual: kind weights, e.g. native=2,cross=1,translate=1.")
-    ] = None,
-    lang_sampling: Annotated[
-        str, typer.Option(help="crosslingual/pivot: spread --n over languages 'uniform' or by 'temperature'.")
-    ] = "uniform",
-    lang_temperature: Annotated[float, typer.Option(help="Temperature T of p ~ (tier size)^T.")] = 0.3,
-    pivot_lang: Annotated[str, typer.Option(help="pivot: the language answered first.")] = "en",
-    pivot_format: Annotated[str, typer.Option(help="pivot: 'plug' (pivot then target) or 'target' only.")] = "plug",
     source: Annotated[
         Optional[Path], typer.Option(help="Seed texts: .txt, .jsonl, .parquet or a saved dataset.")
     ] = None,
@@ -269,18 +296,7 @@ def generate(
             val_fraction=val_fraction,
             shard=parse_shard(shard),
             concurrency=concurrency or 16,
-            generator_options={
-                "turn_mix": turn_mix,
-                "min_turns": min_turns,
-                "max_turns": max_turns,
-                "instruction_langs": instruction_langs.split(",") if instruction_langs else None,
-                "hubs": hubs.split(","),
-                "crosslingual_mix": crosslingual_mix,
-                "lang_sampling": lang_sampling,
-                "lang_temperature": lang_temperature,
-                "pivot_lang": pivot_lang,
-                "pivot_format": pivot_format,
-            },
+            generator_options=generator_options(generator, ctx.args),
         )
         filter_config = _filter_config(filters_config, skip_filter, langid_backend, round_trip_chrf, judge_min_score)
         options.filters = filter_config.summary()

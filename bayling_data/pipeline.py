@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import itertools
 import json
 import random
@@ -20,6 +21,7 @@ from bayling_data.filters.base import BATCH_SIZE, batched
 from bayling_data.generators import registry
 from bayling_data.generators.base import GenerationContext, Rejection, SeedItem
 from bayling_data.languages import Language
+from bayling_data.options import build as build_options
 from bayling_data.progress import RunProgress
 from bayling_data.records import Record
 from bayling_data.sources.formats import FORMATS, BadContent, detect_format, to_record
@@ -58,7 +60,7 @@ class GenerateOptions:
     license: str = "other"
     val_fraction: float = 0.0
     shard: tuple[int, int] = (0, 1)  # (k, N): this worker makes records k, k+N, k+2N, ... of the job
-    generator_options: dict[str, Any] = field(default_factory=dict)
+    generator_options: Any = None  # the chosen generator's Options object (None: its defaults)
     filters: dict[str, Any] = field(default_factory=dict)  # the filter settings, for the summary and the card
 
     @property
@@ -86,7 +88,8 @@ class GenerateOptions:
             "source_lang": self.source_lang,
             "temperature": self.temperature,
             "max_tokens": self.max_tokens,
-            **{f"gen.{k}": v for k, v in sorted(self.generator_options.items())},
+            # only what the chosen generator reads: another generator's option changes nothing here
+            **{f"gen.{k}": v for k, v in sorted(dataclasses.asdict(self.generator_options).items())},
         }
 
 
@@ -115,6 +118,9 @@ def _record_rng(options: GenerateOptions, index: int) -> random.Random:
 
 async def run_generate(options: GenerateOptions, teacher: Teacher, chain: FilterChain) -> dict[str, Any]:
     """Generate until exactly `options.target` records (--n, or a shard's share) pass the filters."""
+    if not dataclasses.is_dataclass(options.generator_options):  # a mapping (or None): the declared defaults apply
+        declared = registry.options_class(options.generator)
+        options.generator_options = build_options(declared, options.generator_options or {})
     folder = OutputFolder(options.out)
     folder.refuse_inputs([options.source] if options.source else [])
     state = folder.prepare(resume=options.resume, overwrite=options.overwrite)

@@ -167,3 +167,29 @@ def test_shard_size_in_megabytes(mock_teacher, cli_env, tmp_path):
     assert all(s.name.endswith(f"-of-{len(shards):05d}.parquet") for s in shards)
     assert all(s.stat().st_size < 3 * 0.01 * 2**20 for s in shards)  # about the size asked for
     assert load_output(out, tmp_path).num_rows == 60
+
+
+def test_generator_options_belong_to_their_generator(mock_teacher, cli_env, tmp_path):
+    """A generator's flags come from the options it declares; the resume fingerprint holds only those, so
+    another generator's option changed on --resume is ignored, and a changed option of this one refused."""
+    out = tmp_path / "run"
+    args = generate_args(mock_teacher.url, out, 30, "--max-turns", "2")
+    stopped = run_cli([*args, "--max-requests", "20"], cli_env)
+    assert stopped.returncode == 1, stopped.stderr
+    irrelevant = run_cli([*args, "--resume", "--pivot-lang", "de"], cli_env)
+    assert irrelevant.returncode == 0, irrelevant.stderr
+    assert "ignored: pivot_lang" in irrelevant.stderr
+    state = json.loads((out / ".bayling" / "state.json").read_text())
+    assert state["config"]["gen.max_turns"] == 2 and "gen.pivot_lang" not in state["config"]
+
+    changed = run_cli([*generate_args(mock_teacher.url, tmp_path / "other", 30, "--max-turns", "3")], cli_env)
+    assert changed.returncode == 0
+    refused = run_cli(
+        [*generate_args(mock_teacher.url, tmp_path / "other", 30, "--max-turns", "4"), "--resume"], cli_env
+    )
+    assert refused.returncode == 2 and "gen.max_turns: was 3, now 4" in refused.stderr
+
+    bad = run_cli(generate_args(mock_teacher.url, tmp_path / "bad", 5, "--max-turns", "many"), cli_env)
+    assert bad.returncode == 2 and "--max-turns: expected a whole number, got 'many'" in bad.stderr
+    unknown = run_cli(generate_args(mock_teacher.url, tmp_path / "bad", 5, "--max-turnz", "2"), cli_env)
+    assert unknown.returncode == 2 and "no such option: --max-turnz" in unknown.stderr

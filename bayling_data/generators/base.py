@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from bayling_data.languages import Language
@@ -35,7 +35,7 @@ class GenerationContext:
     teacher: Teacher
     languages: list[Language]
     directions: list[tuple[Language, Language]]
-    options: dict[str, Any] = field(default_factory=dict)
+    options: Any = None  # the generator's own Options object (see bayling_data.options)
     temperature: float = 0.7
     max_tokens: int = 512
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import random
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Optional
 
 from bayling_data.generators.base import GenerationContext, Rejection, SeedItem, TeacherTurns
 from bayling_data.generators.multilingual import answer, teacher_instruction, translate
-from bayling_data.generators.spread import LanguageSpread
+from bayling_data.generators.spread import LanguageSpread, SpreadOptions
 from bayling_data.languages import Language, get
+from bayling_data.options import option
 from bayling_data.records import Record
 from bayling_data.resources import prompt_hash, templates
 from bayling_data.teacher import TeacherRequestFailed
@@ -40,19 +42,26 @@ def answer_in(instruction_lang: Language, answer_lang: Language) -> str:
     return template.format(language=name)
 
 
+@dataclass
+class CrosslingualOptions(SpreadOptions):
+    """Options of the crosslingual generator."""
+
+    hubs: list[str] = option(["en", "zh"], "hub languages the seed instructions start from")
+    crosslingual_mix: Optional[str] = option(None, "kind weights, e.g. native=2,cross=1,translate=1")
+
+
 class Crosslingual:
     """Generator `crosslingual`: instructions and answers in language X, cross pairs X->Y, hub<->X translation."""
 
     name = NAME
+    Options = CrosslingualOptions
 
     def __init__(self, context: GenerationContext) -> None:
         self.context = context
-        options = context.options
-        self.hubs = [get(code) for code in (options.get("hubs") or ["en", "zh"])]
-        self.mix = parse_mix(options.get("crosslingual_mix"))
-        self.spread = LanguageSpread(
-            context.languages, options.get("lang_sampling") or "uniform", float(options.get("lang_temperature") or 0.3)
-        )
+        options: CrosslingualOptions = context.options
+        self.hubs = [get(code) for code in options.hubs]
+        self.mix = parse_mix(options.crosslingual_mix)
+        self.spread = LanguageSpread(context.languages, options)
         self.prompt_hashes = {name: prompt_hash(name) for name in PROMPTS}
 
     async def generate(self, index: int, seed: SeedItem, rng: random.Random) -> Record | Rejection:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Optional
 
 from bayling_data.generators.base import GenerationContext, Rejection, SeedItem, TeacherTurns
 from bayling_data.generators.seeds import teacher_seed
 from bayling_data.languages import Language, get
+from bayling_data.options import option
 from bayling_data.records import Record
 from bayling_data.resources import prompt_hash, render_prompt, templates
 from bayling_data.teacher import TeacherRequestFailed
@@ -83,21 +84,31 @@ class Dialogue:
         return self.phrasings.get("language_names", {}).get(lang.code) or lang.name_in(self.instr.code)
 
 
+@dataclass
+class InteractiveTranslationOptions:
+    """Options of the interactive_translation generator."""
+
+    turn_mix: Optional[str] = option(None, "follow-up turn weights, e.g. refine=2,restyle=1,explain=1")
+    min_turns: int = option(1, "fewest user/assistant turn pairs per dialogue", low=1, high=20)
+    max_turns: int = option(5, "most user/assistant turn pairs per dialogue", low=1, high=20)
+    instruction_langs: Optional[list[str]] = option(None, "languages the user side may be written in")
+
+
 class InteractiveTranslation:
     """Generator `interactive_translation`: 1 to 5 user/assistant turn pairs about one translation."""
 
     name = NAME
+    Options = InteractiveTranslationOptions
 
     def __init__(self, context: GenerationContext) -> None:
         self.context = context
-        options = context.options
-        self.mix = parse_turn_mix(options.get("turn_mix"))
-        self.min_turns = int(options.get("min_turns", 1))
-        self.max_turns = int(options.get("max_turns", 5))
-        if not 1 <= self.min_turns <= self.max_turns:
-            raise ValueError("need 1 <= --min-turns <= --max-turns")
+        options: InteractiveTranslationOptions = context.options
+        self.mix = parse_turn_mix(options.turn_mix)
+        self.min_turns, self.max_turns = options.min_turns, options.max_turns
+        if not self.min_turns <= self.max_turns:
+            raise ValueError("need --min-turns <= --max-turns")
         self.phrasings = templates(NAME)
-        chosen = options.get("instruction_langs")
+        chosen = options.instruction_langs
         codes = [lang.code for lang in context.languages]
         if chosen:
             self.instruction_langs = [get(c).code for c in chosen]

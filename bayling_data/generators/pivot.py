@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 from typing import Any
 
 from bayling_data.generators.base import GenerationContext, Rejection, SeedItem, TeacherTurns
 from bayling_data.generators.multilingual import answer, teacher_instruction, translate
-from bayling_data.generators.spread import LanguageSpread
+from bayling_data.generators.spread import LanguageSpread, SpreadOptions
 from bayling_data.languages import Language, get
+from bayling_data.options import option
 from bayling_data.records import Record
 from bayling_data.resources import prompt_hash, templates
 from bayling_data.teacher import TeacherRequestFailed
@@ -23,24 +25,27 @@ def label(lang: Language) -> str:
     return templates(NAME)["labels"].get(lang.code) or f"Answer ({lang.name}):"
 
 
+@dataclass
+class PivotOptions(SpreadOptions):
+    """Options of the pivot generator."""
+
+    pivot_lang: str = option("en", "the language answered first")
+    pivot_format: str = option("plug", "'plug' (pivot, then target) or 'target' only", choices=FORMATS)
+
+
 class Pivot:
     """Generator `pivot`: an instruction in X, answered in the pivot language and then in X."""
 
     name = NAME
+    Options = PivotOptions
 
     def __init__(self, context: GenerationContext) -> None:
         self.context = context
-        options = context.options
-        self.pivot = get(options.get("pivot_lang") or "en")
-        self.format = options.get("pivot_format") or "plug"
-        if self.format not in FORMATS:
-            raise ValueError(f"--pivot-format must be one of {', '.join(FORMATS)}")
+        options: PivotOptions = context.options
+        self.pivot = get(options.pivot_lang)
+        self.format = options.pivot_format
         targets = [lang for lang in context.languages if lang != self.pivot]
-        self.spread = LanguageSpread(
-            targets or context.languages,
-            options.get("lang_sampling") or "uniform",
-            float(options.get("lang_temperature") or 0.3),
-        )
+        self.spread = LanguageSpread(targets or context.languages, options)
         self.prompt_hashes = {name: prompt_hash(name) for name in PROMPTS}
 
     async def generate(self, index: int, seed: SeedItem, rng: random.Random) -> Record | Rejection:
