@@ -112,27 +112,31 @@ def parse_directions(
     return pairs
 
 
-def generator_options(name: str, args: list[str]) -> Any:
-    """The chosen generator's options from the extra arguments of `generate` (flags it declares); flags of
-    another installed generator are ignored with a warning, anything else is an error."""
+def extra_options(args: list[str], generator: str | None = None) -> tuple[Any, dict[str, Any]]:
+    """The options that parts declare, from the extra arguments of `generate` or `filter`: the chosen
+    generator's options object and the filter settings given as flags (`--near-dup-threshold 0.9`). Flags of
+    another installed generator are ignored with a warning; anything else is an error."""
+    from bayling_data.filters import registry as filter_registry
     from bayling_data.generators import registry
     from bayling_data.options import build, parse_flags
 
-    chosen = registry.options_class(name)
+    chosen = registry.options_class(generator) if generator else None
+    steps = list(dict.fromkeys(step.Options for step in filter_registry.steps().values()))
     others = []
-    for other in registry.available():
+    for other in registry.available() if generator else ():
         try:
-            if other != name and registry.options_class(other) is not chosen:
+            if other != generator and registry.options_class(other) is not chosen:
                 others.append(registry.options_class(other))
-        except Exception:
+        except Exception:  # a broken plugin does not stop a run of another generator
             continue
-    found, rest = parse_flags([chosen, *dict.fromkeys(others)], args)
+    found, rest = parse_flags([*([chosen] if chosen else []), *steps, *dict.fromkeys(others)], args)
     if rest:
-        raise ValueError(f"no such option: {rest[0]} (`bayling-data generate --help` lists the options)")
-    ignored = [key for cls in others for key in found.get(cls, {}) if key not in found[chosen]]
+        raise ValueError(f"no such option: {rest[0]} (`--help` lists the options)")
+    ignored = [key for cls in others for key in found.get(cls, {}) if not chosen or key not in found[chosen]]
     if ignored:
-        err.print(f"[yellow]ignored:[/] {', '.join(ignored)} (not options of generator {name})", highlight=False)
-    return build(chosen, found[chosen])
+        err.print(f"[yellow]ignored:[/] {', '.join(ignored)} (not options of generator {generator})", highlight=False)
+    settings = {key: value for cls in steps for key, value in found[cls].items()}
+    return (build(chosen, found[chosen]) if chosen else None), settings
 
 
 def parse_shard(spec: str | None) -> tuple[int, int]:
@@ -149,24 +153,56 @@ def parse_shard(spec: str | None) -> tuple[int, int]:
     return shard
 
 
+def _paths_and_flags(tokens: list[str]) -> tuple[list[Path], list[str]]:
+    """Split `filter`'s free arguments: the input paths, and the steps' own flags (each `--name value` or
+    `--name=value`) that click, not knowing them, left among the paths."""
+    paths: list[Path] = []
+    flags: list[str] = []
+    tokens = list(tokens)
+    while tokens:
+        token = tokens.pop(0)
+        if not token.startswith("--"):
+            paths.append(Path(token))
+            continue
+        flags.append(token)
+        if "=" not in token and tokens:
+            flags.append(tokens.pop(0))
+    if not paths:
+        raise ValueError("no input given: filter FILE_OR_FOLDER ... --out OUT")
+    return paths, flags
+
+
 def _filter_config(
     config_file: Optional[Path],
     skip: Optional[str],
     backend: Optional[str],
     round_trip_chrf: Optional[float] = None,
     judge_min_score: Optional[int] = None,
+    flags: Optional[dict[str, Any]] = None,
 ) -> FilterConfig:
+    """The settings file, then the flags (the steps' own flags, then the named ones) over it."""
     config = FilterConfig.from_file(config_file) if config_file else FilterConfig()
+    config.settings.update(flags or {})
     if skip:
         config.skip = [s.strip() for s in skip.split(",") if s.strip()]
     if backend:
-        config.langid_backend = backend
+        config.settings["langid_backend"] = backend
     if round_trip_chrf is not None:
-        config.round_trip_min_chrf = round_trip_chrf
+        config.settings["round_trip_min_chrf"] = round_trip_chrf
     if judge_min_score is not None:
-        config.judge_min_score = judge_min_score
+        config.settings["judge_min_score"] = judge_min_score
     config.validate()
     return config
+
+
+def _filters_help() -> str:
+    """The settings every installed filter step declares, as flags (plugins' included)."""
+    from bayling_data.filters.build import settings_help
+
+    try:
+        return "Settings of the filter steps (also keys of --filters):\n\n" + settings_help()
+    except Exception as error:  # a broken plugin must not break --help
+        return f"Filter steps: cannot list them ({type(error).__name__}: {error})"
 
 
 def _generator_help() -> str:
@@ -187,7 +223,7 @@ def _generator_help() -> str:
 
 @app.command(
     context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
-    epilog=_generator_help(),
+    epilog=_generator_help() + "\n\n" + _filters_help(),
 )
 def generate(
     ctx: typer.Context,
@@ -272,6 +308,7 @@ def generate(
     if teacher not in ("auto", "local", "remote"):
         raise fail(f"--teacher must be auto, local or remote, got {teacher!r}")
     try:
+        generator_options, filter_flags = extra_options(ctx.args, generator)
         lang_list = languages.parse_langs(langs)
         if generator == "interactive_translation" and len(lang_list) < 2 and not directions:
             raise UnknownLanguageError("--langs needs at least two languages to translate between")
@@ -296,9 +333,11 @@ def generate(
             val_fraction=val_fraction,
             shard=parse_shard(shard),
             concurrency=concurrency or 16,
-            generator_options=generator_options(generator, ctx.args),
+            generator_options=generator_options,
         )
-        filter_config = _filter_config(filters_config, skip_filter, langid_backend, round_trip_chrf, judge_min_score)
+        filter_config = _filter_config(
+            filters_config, skip_filter, langid_backend, round_trip_chrf, judge_min_score, filter_flags
+        )
         options.filters = filter_config.summary()
     except (UnknownLanguageError, ValueError, FileNotFoundError) as error:
         raise fail(str(error)) from None
@@ -371,8 +410,13 @@ def _push(folder: Path, repo: str, **options: object) -> None:
     )
 
 
-@app.command("filter")
+@app.command(
+    "filter",
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    epilog=_filters_help(),
+)
 def filter_(
+    ctx: typer.Context,
     inputs: Annotated[list[Path], typer.Argument(help="jsonl, jsonl.gz, parquet files or saved HF dataset folders.")],
     out: Annotated[Path, typer.Option(help="Output folder (same layout as generate).")],
     input_format: Annotated[
@@ -413,6 +457,7 @@ def filter_(
     if input_format is not None and input_format not in FORMATS:
         raise fail(f"unknown --format {input_format!r}; choose from {', '.join(FORMATS)}")
     try:
+        inputs, flags = _paths_and_flags([str(path) for path in inputs] + ctx.args)
         options = FilterOptions(
             inputs=inputs,
             out=out,
@@ -423,7 +468,10 @@ def filter_(
             shard_mb=shard_mb,
             overwrite=overwrite,
         )
-        config = _filter_config(filters_config, skip_filter, langid_backend, round_trip_chrf, judge_min_score)
+        _, filter_flags = extra_options(flags)
+        config = _filter_config(
+            filters_config, skip_filter, langid_backend, round_trip_chrf, judge_min_score, filter_flags
+        )
         options.filters = config.summary()
         teacher_options = _teacher_options(
             teacher, base_url, api_key, model, concurrency, timeout, cache, no_cache, local=LocalOptions()

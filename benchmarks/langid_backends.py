@@ -47,9 +47,9 @@ def configurations() -> dict[str, LanguageFilter]:
     """Each backend alone, then the default vote."""
     found = {}
     for name in BACKENDS:
-        found[name] = LanguageFilter(name)
+        found[name] = LanguageFilter(langid_backend=name)
     try:
-        step = LanguageFilter("cld2")
+        step = LanguageFilter(langid_backend="cld2")
         step.backends = [Cld3Backend()]
         found["cld3"] = step
     except ImportError:

@@ -228,7 +228,7 @@ def test_user_turns_ignore_quoted_foreign_words():
 
 
 def test_exact_and_near_dedup():
-    exact, near = ExactDedup(), NearDedup(threshold=0.7, ngram=3)
+    exact, near = ExactDedup(), NearDedup(near_dup_threshold=0.7, near_dup_ngram=3)
     first = translation(EN, DE)
     same_but_spacing = translation(EN.replace(" ", "  "), DE.upper())
     close = translation(EN, DE.replace("Feiertagen", "Feiertagen auch"))
@@ -272,7 +272,7 @@ def test_dedup_state_carries_over_a_resume():
 @pytest.mark.parametrize("backend", ["cld2,heliport,py3langid", "py3langid", "heliport", "langdetect", "cld2"])
 def test_langid_accuracy_by_language_and_length(backend):
     """Correct text is accepted and text declared as the wrong language is rejected, per backend."""
-    step = LanguageFilter(backend)
+    step = LanguageFilter(langid_backend=backend)
     rows = sample()
     accepted = defaultdict(list)
     caught = 0
@@ -306,7 +306,7 @@ SIBLINGS = [
 
 @pytest.mark.parametrize("backend", ["cld2,heliport,py3langid", "py3langid", "heliport", "langdetect", "cld2"])
 def test_langid_tells_close_relatives_apart(backend):
-    step = LanguageFilter(backend)
+    step = LanguageFilter(langid_backend=backend)
     by_lang = defaultdict(list)
     for code, text in sample():
         by_lang[code].append(text)
@@ -321,16 +321,16 @@ def test_langid_tells_close_relatives_apart(backend):
 
 
 def test_readme_lists_every_filter_setting_with_its_default():
-    import dataclasses
     import re
 
     import yaml
 
+    from bayling_data.filters.build import defaults
+
     readme = (Path(__file__).parent.parent / "README.md").read_text("utf-8")
     block = re.search(r"```yaml\n(skip:.*?)```", readme, re.S)
     assert block, "README has no filter settings example"
-    defaults = {f.name: getattr(FilterConfig(), f.name) for f in dataclasses.fields(FilterConfig)}
-    assert yaml.safe_load(block.group(1)) == defaults
+    assert yaml.safe_load(block.group(1)) == defaults()
 
 
 def test_filter_config_file(tmp_path):
@@ -340,7 +340,10 @@ def test_filter_config_file(tmp_path):
     assert "near_dedup" not in [f.name for f in chain.filters]
     toml = tmp_path / "filters.toml"
     toml.write_text('langid_backend = "cld2"\n')
-    assert FilterConfig.from_file(toml).langid_backend == "cld2"
+    config = FilterConfig.from_file(toml)
+    assert config.settings == {"langid_backend": "cld2"}
+    langid = next(f for f in build_chain(config).filters if f.name == "langid")
+    assert [b.name for b in langid.backends] == ["cld2"]  # the step gets its own options
     bad = tmp_path / "bad.yaml"
     bad.write_text("near_dup_treshold: 0.9\n")
     with pytest.raises(ValueError, match="unknown filter setting"):

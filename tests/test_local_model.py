@@ -33,7 +33,7 @@ def test_generate_with_the_real_local_model(cli_env, tmp_path):
         assert [m["role"] for m in row["messages"]] == ["user", "assistant"]
         assert row["messages"][1]["content"].strip()
         scores = json.loads(row["scores"])
-        assert "langid_min_prob" in scores and "repetition" in scores  # the filters ran on it
+        assert "langid" in scores and "repetition" in scores  # the filters ran on it
         assert json.loads(row["meta"])["teacher_model"] == "SmolLM2-135M-Instruct.Q4_1"
     summary = json.loads((out / "run_summary.json").read_text())
     assert summary["usage"]["requests"] > 0 and summary["usage"]["completion_tokens"] > 0

@@ -101,9 +101,9 @@ def check_against(faults: Faults, make_check, record: Record) -> str | None:
 
 def test_teacher_checks_reject_when_the_teacher_gives_no_usable_answer():
     record = parallel_records()[0]
-    judge = check_against(Faults(malformed_json=1.0), lambda t: LlmJudge(t, min_score=3), record)
+    judge = check_against(Faults(malformed_json=1.0), lambda t: LlmJudge(t, judge_min_score=3), record)
     assert judge == "no_verdict"
-    round_trip = check_against(Faults(empty=1.0), lambda t: RoundTrip(t, min_chrf=50), record)
+    round_trip = check_against(Faults(empty=1.0), lambda t: RoundTrip(t, round_trip_min_chrf=50), record)
     assert round_trip == "no_answer"
 
 
@@ -112,6 +112,6 @@ def test_teacher_checks_are_off_by_default_and_need_a_teacher():
 
     assert [step.name for step in build_chain(FilterConfig()).filters if step.name in ("round_trip", "llm_judge")] == []
     with pytest.raises(ValueError, match="need a teacher"):
-        build_chain(FilterConfig(judge_min_score=3))
+        build_chain(FilterConfig(settings={"judge_min_score": 3}))
     with pytest.raises(ValueError, match="1 to 5"):
-        FilterConfig(judge_min_score=9).validate()
+        FilterConfig(settings={"judge_min_score": 9}).validate()

@@ -7,22 +7,55 @@ import itertools
 import time
 from collections import Counter
 from collections.abc import Iterable
-from typing import Union
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Union
 
+from bayling_data.options import build
 from bayling_data.records import Record
+
+if TYPE_CHECKING:
+    from bayling_data.teacher.client import Teacher
+
+
+@dataclass
+class NoOptions:
+    """The options of a step that has none."""
+
 
 BATCH_SIZE = 1024  # records per batch when a whole stream is filtered
 PARTS = ("all", "unordered", "ordered")
 
 
-class Filter:
+class Step:
+    """What every step of the chain declares: its name, its place, its options.
+
+    A step is registered under `name` in the entry-point group `bayling_data.filters` (third parties add
+    theirs there). `order` places it in the chain (cheap checks first, teacher checks later, dedup last);
+    `Options` (a dataclass of `bayling_data.options.option` fields) holds every setting it reads: their
+    keys are the keys of the filter settings file and flags of `generate` and `filter`.
+    """
+
+    name = "step"
+    order = 500
+    ordered = False  # True: the step needs every earlier record, in input order (dedup)
+    Options: type = NoOptions
+
+    def __init__(self, options: Any = None, /, **values: Any) -> None:
+        self.options = options if options is not None else build(self.Options, values)
+
+    @classmethod
+    def enabled(cls, options: Any) -> bool:
+        """False for a step that its options switch off (a teacher check without its threshold)."""
+        return True
+
+
+class Filter(Step):
     """One check. Subclasses set `name` and implement `check`; they may add signals to `record.scores`.
 
     Steps that a library makes faster on lists also override `check_batch` (and `remember_batch`).
     """
 
     name = "filter"
-    ordered = False  # True: the step needs every earlier record, in input order (dedup)
 
     def check(self, record: Record) -> str | None:
         """None to keep the record, or a short reason (`name:detail`) to reject it."""
@@ -41,11 +74,15 @@ class Filter:
             self.remember(record)
 
 
-class TeacherCheck:
+class TeacherCheck(Step):
     """A step that asks the teacher about one record (async; records of a batch are checked concurrently)."""
 
     name = "teacher_check"
-    ordered = False
+    order = 700
+
+    def __init__(self, teacher: Teacher, options: Any = None, /, **values: Any) -> None:
+        super().__init__(options, **values)
+        self.teacher = teacher
 
     async def acheck(self, record: Record) -> str | None:
         """None to keep the record, or a short reason to reject it."""

@@ -1,10 +1,17 @@
-"""Build the filter chain from options (flags or a YAML/TOML config file)."""
+"""The filter chain from settings: which installed steps run, each built from the options it declares.
+
+The settings (a YAML/TOML file, `--filters`, and flags) are flat keys: `skip`, plus the option names the
+steps declare (`langid_backend`, `near_dup_threshold`, ...; a plugin's own too). Each key is checked
+against the step that reads it; a step gets only its own.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+import dataclasses
+import difflib
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -13,69 +20,25 @@ try:
 except ImportError:  # Python 3.10
     import tomli as tomllib  # type: ignore[no-redef]
 
-from bayling_data.filters.base import FilterChain
-from bayling_data.filters.dedup import FIELDS, ExactDedup, NearDedup
-from bayling_data.filters.langid import UNKNOWN_LANGS, LanguageFilter
-from bayling_data.filters.qa import QA_STEPS
-from bayling_data.filters.quality import (
-    Constraints,
-    Echo,
-    EmptyOrTruncated,
-    LengthRatio,
-    MetaTalk,
-    Repetition,
-    Untranslated,
-)
-from bayling_data.text.langid_backends import BACKENDS, DEFAULT_BACKENDS
-
-STEPS = (
-    "empty_or_truncated",
-    "meta_talk",
-    "length_ratio",
-    "repetition",
-    "untranslated",
-    "echo",
-    *(step.name for step in QA_STEPS),
-    "constraints",
-    "langid",
-    "round_trip",
-    "llm_judge",
-    "exact_dedup",
-    "near_dedup",
-)
-TEACHER_STEPS = ("round_trip", "llm_judge")  # off unless their setting is given; they need a teacher
-DEDUP_STEPS = ("exact_dedup", "near_dedup")  # the chain's "ordered" part: every earlier record, in order
+from bayling_data.filters import registry
+from bayling_data.filters.base import FilterChain, Step, TeacherCheck
+from bayling_data.options import build, check_value, describe
+from bayling_data.text.langid_backends import BACKENDS
 
 if TYPE_CHECKING:
     from bayling_data.teacher.client import Teacher
 
 
-def _setting(default: Any, kind: type, low: float | None = None, high: float | None = None, **more: Any) -> Any:
-    """A setting with the type and range its file value must have (checked by `FilterConfig.validate`)."""
-    meta = {"kind": kind, "low": low, "high": high, **more}
-    if isinstance(default, list):
-        return field(default_factory=lambda: list(default), metadata=meta)
-    return field(default=default, metadata=meta)
-
-
 @dataclass
 class FilterConfig:
-    """Which steps run and their settings."""
+    """Which steps are skipped, and the settings of the steps (by option name)."""
 
-    skip: list[str] = _setting([], list)  # noqa: RUF009 - a dataclasses.field
-    langid_backend: str = _setting(DEFAULT_BACKENDS, str)  # classifiers that vote, fastest first
-    min_script_share: float = _setting(0.1, float, 0.0, 1.0)
-    unknown_langs: str = _setting("keep", str, choices=UNKNOWN_LANGS)  # a code the registry lacks: keep or reject
-    dedup_fields: str = _setting("all", str, choices=FIELDS)
-    near_dup_threshold: float = _setting(0.8, float, 0.0, 1.0)
-    near_dup_ngram: int = _setting(5, int, 1, 64)
-    max_copy_chrf: float = _setting(70.0, float, 0.0, 100.0)
-    round_trip_min_chrf: Optional[float] = _setting(None, float, 0.0, 100.0)  # set: translate back, reject below
-    judge_min_score: Optional[int] = _setting(None, int, 1, 5)  # set: the teacher rates records 1-5
+    skip: list[str] = field(default_factory=list)
+    settings: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_file(cls, path: Path) -> FilterConfig:
-        """Read a YAML or TOML file whose keys are this class's fields (ValueError naming the file and key)."""
+        """Read a YAML or TOML file of `skip` and option keys (ValueError naming the file and the key)."""
         try:
             text = path.read_text("utf-8")
             data: Any = tomllib.loads(text) if path.suffix == ".toml" else yaml.safe_load(text)
@@ -92,11 +55,8 @@ class FilterConfig:
         data = {} if data is None else data
         if not isinstance(data, dict):
             raise ValueError(f"{path}: expected a mapping of filter settings (key: value lines)")
-        known = {f.name for f in fields(cls)}
-        unknown = set(data) - known
-        if unknown:
-            raise ValueError(f"{path}: unknown filter setting(s) {sorted(unknown)}; known: {sorted(known)}")
-        config = cls(**data)
+        skip = data.pop("skip", [])
+        config = cls(skip=skip, settings=data)
         try:
             config.validate()
         except ValueError as error:
@@ -106,51 +66,70 @@ class FilterConfig:
     @classmethod
     def dedup_only(cls) -> FilterConfig:
         """Exact and near dedup alone (`merge`: its inputs passed the other steps when they were made)."""
-        return cls(skip=[step for step in STEPS if step not in DEDUP_STEPS])
+        return cls(skip=[name for name, step in registry.steps().items() if not step.ordered])
+
+    def options_for(self, step: type[Step]) -> Any:
+        """The options object of `step`: its declared defaults, with the settings given for its keys."""
+        own = {f.name for f in dataclasses.fields(step.Options)}
+        return build(step.Options, {key: value for key, value in self.settings.items() if key in own})
 
     def validate(self) -> None:
-        """Raise ValueError for settings of the wrong type or range, or that cannot work (before any model or
-        teacher is started)."""
-        for setting in fields(self):
-            _check(setting, getattr(self, setting.name))
-        unknown = set(self.skip) - set(STEPS)
+        """Raise ValueError for an unknown step or key, or a value of the wrong type or range (before any model
+        or teacher is started)."""
+        if not isinstance(self.skip, list) or not all(isinstance(name, str) for name in self.skip):
+            raise ValueError(f"skip: expected a list of step names, e.g. [echo, near_dedup], got {self.skip!r}")
+        steps = registry.steps()
+        unknown = set(self.skip) - set(steps)
         if unknown:
-            raise ValueError(f"skip: unknown filter step(s) {sorted(unknown)}; steps: {', '.join(STEPS)}")
-        _check_backends(self.langid_backend)
+            raise ValueError(f"skip: unknown filter step(s) {sorted(unknown)}; steps: {', '.join(steps)}")
+        owners = registry.setting_owners()
+        unknown = sorted(set(self.settings) - set(owners))
+        if unknown:
+            near = difflib.get_close_matches(unknown[0], list(owners), n=3)
+            hint = f"did you mean {', '.join(near)}? " if near else ""
+            raise ValueError(f"unknown filter setting(s) {unknown}; {hint}(README, Filtering, lists them all)")
+        for key, value in self.settings.items():
+            check_value(owners[key][0].Options, key, value)
+        if "langid_backend" in self.settings:
+            _check_backends(self.settings["langid_backend"])
+
+    def steps_to_run(self) -> list[type[Step]]:
+        """The steps that run, in order: every installed one not skipped and not switched off by its options."""
+        return [
+            step
+            for name, step in registry.steps().items()
+            if name not in self.skip and step.enabled(self.options_for(step))
+        ]
 
     def teacher_steps(self) -> list[str]:
         """The steps that ask the teacher and are switched on."""
-        wanted = {"round_trip": self.round_trip_min_chrf, "llm_judge": self.judge_min_score}
-        return [name for name in TEACHER_STEPS if wanted[name] is not None and name not in self.skip]
-
-    def steps_to_run(self) -> list[str]:
-        """The steps that run, in order: all not skipped, the teacher checks only when switched on."""
-        asking = self.teacher_steps()
-        return [name for name in STEPS if name not in self.skip and (name not in TEACHER_STEPS or name in asking)]
+        return [step.name for step in self.steps_to_run() if issubclass(step, TeacherCheck)]
 
     def summary(self) -> dict[str, Any]:
-        """What the run summary and the dataset card say about the filtering."""
-        settings = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "skip"}
-        return {"steps": ", ".join(self.steps_to_run()), **settings}
+        """What the run summary and the dataset card say about the filtering: the steps and their settings."""
+        running = self.steps_to_run()
+        settings = {key: value for step in running for key, value in dataclasses.asdict(self.options_for(step)).items()}
+        return {"steps": ", ".join(step.name for step in running), **settings}
 
 
-def _check(setting: Any, value: Any) -> None:
-    """ValueError when a setting's value has the wrong type or lies outside its range."""
-    kind, low, high = setting.metadata["kind"], setting.metadata["low"], setting.metadata["high"]
-    if value is None and setting.default is None:
-        return
-    if kind is list:
-        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-            raise ValueError(f"{setting.name}: expected a list of step names, e.g. [echo, near_dedup], got {value!r}")
-        return
-    numeric = kind in (int, float) and isinstance(value, (int, float)) and not isinstance(value, bool)
-    if not (numeric if kind in (int, float) else isinstance(value, kind)) or (kind is int and isinstance(value, float)):
-        raise ValueError(f"{setting.name}: expected {'a number' if kind is float else kind.__name__}, got {value!r}")
-    if low is not None and not low <= value <= high:
-        raise ValueError(f"{setting.name}: must be from {low} to {high}, got {value!r}")
-    choices = setting.metadata.get("choices")
-    if choices and value not in choices:
-        raise ValueError(f"{setting.name}: must be one of {', '.join(choices)}, got {value!r}")
+def defaults() -> dict[str, Any]:
+    """Every settings key with its default, in chain order (the README lists them)."""
+    found: dict[str, Any] = {"skip": []}
+    for step in registry.steps().values():
+        for declared in dataclasses.fields(step.Options):
+            value = declared.default_factory() if callable(declared.default_factory) else declared.default
+            found.setdefault(declared.name, value)
+    return found
+
+
+def settings_help() -> str:
+    """The settings of every installed step, for help texts (plugins' included)."""
+    lines = []
+    for name, step in registry.steps().items():
+        rows = describe(step.Options)
+        if rows:
+            lines.append(f"{name}: " + "; ".join(f"{flag} ({default}): {text}" for flag, default, text in rows))
+    return "\n\n".join(lines)
 
 
 def _check_backends(spec: str) -> None:
@@ -163,27 +142,13 @@ def _check_backends(spec: str) -> None:
 def build_chain(config: FilterConfig, teacher: Teacher | None = None) -> FilterChain:
     """The chain `config` asks for: cheap checks first, then the checks that ask the teacher (only those
     switched on), dedup last (so rejects never enter the index)."""
-    from bayling_data.filters.teacher_checks import LlmJudge, RoundTrip
-
     config.validate()
-    asking = config.teacher_steps()
+    running = config.steps_to_run()
+    asking = [step.name for step in running if issubclass(step, TeacherCheck)]
     if asking and teacher is None:
         raise ValueError(f"filter step(s) {', '.join(asking)} need a teacher")
-    makers: dict[str, Any] = {
-        "empty_or_truncated": EmptyOrTruncated,
-        "meta_talk": MetaTalk,
-        "length_ratio": LengthRatio,
-        "repetition": Repetition,
-        "echo": Echo,
-        "untranslated": lambda: Untranslated(config.max_copy_chrf),
-        "constraints": Constraints,
-        "langid": lambda: LanguageFilter(
-            config.langid_backend, config.min_script_share, unknown_langs=config.unknown_langs
-        ),
-        **{step.name: step for step in QA_STEPS},
-        "exact_dedup": lambda: ExactDedup(config.dedup_fields),
-        "near_dedup": lambda: NearDedup(config.near_dup_threshold, config.near_dup_ngram, fields=config.dedup_fields),
-        "round_trip": lambda: RoundTrip(teacher, config.round_trip_min_chrf),
-        "llm_judge": lambda: LlmJudge(teacher, config.judge_min_score),
-    }
-    return FilterChain([makers[name]() for name in config.steps_to_run()])
+    made: list[Any] = []
+    for step in running:
+        options = config.options_for(step)
+        made.append(step(teacher, options) if issubclass(step, TeacherCheck) else step(options))
+    return FilterChain(made)

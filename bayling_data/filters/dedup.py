@@ -5,6 +5,8 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import regex
@@ -13,6 +15,7 @@ from rensa import RMinHash
 
 from bayling_data.filters.base import Filter
 from bayling_data.filters.lsh import CompactLSH
+from bayling_data.options import option
 from bayling_data.records import Record
 
 FIELDS = ("all", "user", "assistant", "first_user")
@@ -51,16 +54,24 @@ def normalize(text: str) -> str:
     return _PUNCTUATION_AND_SPACE.sub(" ", folded).strip()
 
 
+@dataclass
+class DedupOptions:
+    """What both dedup steps compare."""
+
+    dedup_fields: str = option("all", "what dedup compares: all, user, assistant or first_user", choices=FIELDS)
+
+
 class ExactDedup(Filter):
     """Rejects a record whose normalized text was seen before in this run (or a resumed one)."""
 
     name = "exact_dedup"
+    order = 900
     ordered = True
+    Options = DedupOptions
 
-    def __init__(self, fields: str = "all") -> None:
-        if fields not in FIELDS:
-            raise ValueError(f"dedup fields must be one of {', '.join(FIELDS)}")
-        self.fields = fields
+    def __init__(self, options: Any = None, /, **values: Any) -> None:
+        super().__init__(options, **values)
+        self.fields = self.options.dedup_fields
         self.seen: set[int] = set()
 
     def _key(self, record: Record) -> int:
@@ -123,16 +134,23 @@ class NearDedup(Filter):
     """
 
     name = "near_dedup"
+    order = 910
     ordered = True
+    num_perm = 128
 
-    def __init__(self, threshold: float = 0.8, ngram: int = 5, num_perm: int = 128, fields: str = "all") -> None:
-        if not 0 < threshold <= 1:
-            raise ValueError("near-dup threshold must be in (0, 1]")
-        self.threshold = threshold
-        self.ngram = ngram
-        self.num_perm = num_perm
-        self.fields = fields
-        self.index = CompactLSH(num_perm, bands=16 if num_perm % 16 == 0 else 8)
+    @dataclass
+    class Options(DedupOptions):
+        near_dup_threshold: float = option(
+            0.8, "MinHash Jaccard at or above which a record is a near duplicate", low=0.01, high=1.0
+        )
+        near_dup_ngram: int = option(5, "character n-grams", low=1, high=64)
+
+    def __init__(self, options: Any = None, /, **values: Any) -> None:
+        super().__init__(options, **values)
+        self.threshold = self.options.near_dup_threshold
+        self.ngram = self.options.near_dup_ngram
+        self.fields = self.options.dedup_fields
+        self.index = CompactLSH(self.num_perm, bands=16 if self.num_perm % 16 == 0 else 8)
 
     def _signatures(self, records: list[Record]) -> tuple[np.ndarray, np.ndarray]:
         """MinHash signatures (one row per record) and whether each record had any text to hash."""

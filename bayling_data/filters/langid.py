@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from dataclasses import dataclass
+from typing import Any
 
 from bayling_data import languages
 from bayling_data.filters.base import Filter
+from bayling_data.options import option
 from bayling_data.records import Record
-from bayling_data.text.langid_backends import DEFAULT_BACKENDS, Backend, make_backends
+from bayling_data.text.langid_backends import BACKENDS, DEFAULT_BACKENDS, Backend, make_backends
 from bayling_data.text.script import outweighing_script, script_share
 from bayling_data.text.tokens import without_source_words, without_tokens
 
@@ -31,22 +34,27 @@ class LanguageFilter(Filter):
     """Rejects a record when a turn is not in the language it declares (script first, then the classifiers)."""
 
     name = "langid"
+    order = 90
 
-    def __init__(
-        self,
-        backends: str = DEFAULT_BACKENDS,
-        min_script_share: float = 0.1,
-        min_chars: int = 20,
-        max_chars: int = 300,
-        unknown_langs: str = "keep",
-    ) -> None:
-        if unknown_langs not in UNKNOWN_LANGS:
-            raise ValueError(f"unknown_langs must be one of {', '.join(UNKNOWN_LANGS)}, got {unknown_langs!r}")
-        self.backends = make_backends(backends)
-        self.min_script_share = min_script_share
-        self.min_chars = min_chars
-        self.max_chars = max_chars
-        self.unknown_langs = unknown_langs
+    @dataclass
+    class Options:
+        langid_backend: str = option(DEFAULT_BACKENDS, f"classifiers that vote, fastest first ({', '.join(BACKENDS)})")
+        min_script_share: float = option(0.1, "least share of letters in the declared script", low=0.0, high=1.0)
+        unknown_langs: str = option(
+            "keep", "a language code the registry lacks: keep (script checks only) or reject", choices=UNKNOWN_LANGS
+        )
+        langid_min_chars: int = option(
+            20, "fewest characters of words a classifier judges (shorter: script only)", low=1, high=10_000
+        )
+
+    max_chars = 300  # a few hundred characters decide the language as well as the whole text
+
+    def __init__(self, options: Any = None, /, **values: Any) -> None:
+        super().__init__(options, **values)
+        self.backends = make_backends(self.options.langid_backend)
+        self.min_script_share = self.options.min_script_share
+        self.min_chars = self.options.langid_min_chars
+        self.unknown_langs = self.options.unknown_langs
         self.unsupported: Counter[str] = Counter()  # turns of languages no classifier knows: script only
 
     def check(self, record: Record) -> str | None:

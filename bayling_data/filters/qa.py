@@ -9,9 +9,11 @@ ones, so these checks also catch answers unrelated to their source, for free.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from bayling_data.filters.base import Filter
 from bayling_data.filters.quality import length_ratio, translation_pairs
+from bayling_data.options import option
 from bayling_data.records import Record
 from bayling_data.text.tokens import EMAIL, INLINE_CODE, PLACEHOLDER, TAG, URL, without_tokens
 
@@ -63,6 +65,7 @@ class CarriedOver(Filter):
     Subclasses set `name` and `extract` (the set of such things in a text)."""
 
     name = "qa"
+    order = 70
     markers: tuple[str, ...] = ()  # a cheap test: a source with none of these has nothing to carry over
 
     @staticmethod
@@ -92,6 +95,7 @@ class Placeholders(CarriedOver):
     """Format placeholders (`%s`, `%1$d`, `%(name)s`, `{name}`, `${var}`, `{{ var }}`)."""
 
     name = "qa_placeholders"
+    order = 70
     markers = ("%", "{", "$")
     extract = staticmethod(_placeholders)
 
@@ -100,6 +104,7 @@ class Markup(CarriedOver):
     """Markup tags (by name: attributes may be translated)."""
 
     name = "qa_markup"
+    order = 71
     markers = ("<",)
     extract = staticmethod(_tags)
 
@@ -108,6 +113,7 @@ class Urls(CarriedOver):
     """URLs."""
 
     name = "qa_urls"
+    order = 72
     markers = ("://", "www.")
     extract = staticmethod(_urls)
 
@@ -116,6 +122,7 @@ class Emails(CarriedOver):
     """E-mail addresses."""
 
     name = "qa_emails"
+    order = 73
     markers = ("@",)
     extract = staticmethod(_emails)
 
@@ -124,6 +131,7 @@ class InlineCode(CarriedOver):
     """Inline code and commands in backticks (their text: a translation may quote them otherwise)."""
 
     name = "qa_code"
+    order = 74
     markers = ("`",)
     extract = staticmethod(_code)
 
@@ -138,6 +146,7 @@ class Numbers(CarriedOver):
     """Numbers of two or more digits (any digit script; group and decimal separators may differ)."""
 
     name = "qa_numbers"
+    order = 75
     extract = staticmethod(_numbers)
 
     def added(self, source: str, translation: str) -> set[str]:
@@ -182,19 +191,23 @@ class Shape(Filter):
     translate another sentence (a misaligned pair) at little cost to good translations."""
 
     name = "shape"
+    order = 76
 
-    def __init__(self, max_differences: int = 2, length_bounds: tuple[float, float] = (0.5, 2.0)) -> None:
-        self.max_differences = max_differences
-        self.length_bounds = length_bounds
+    @dataclass
+    class Options:
+        max_shape_differences: int = option(
+            2,
+            "most ways (of brackets, quotes, colon, sentences, final mark, "
+            "length within 0.5-2x) a translation's shape may differ",
+            low=0,
+            high=6,
+        )
 
     def check(self, record: Record) -> str | None:
         for source, src, translation, tgt in translation_pairs(record):
             ratio = length_ratio(source, src, translation, tgt)
-            differences = _shape_differences(source, translation, ratio, self.length_bounds)
-            if len(differences) > self.max_differences:
+            differences = _shape_differences(source, translation, ratio, (0.5, 2.0))
+            if len(differences) > self.options.max_shape_differences:
                 record.scores["shape"] = differences
                 return "mismatch"
         return None
-
-
-QA_STEPS: tuple[type[Filter], ...] = (Placeholders, Markup, Urls, Emails, InlineCode, Numbers, Shape)

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from dataclasses import dataclass
+from typing import Any
 
 from sacrebleu.metrics import CHRF
 
 from bayling_data.filters.base import Filter
 from bayling_data.filters.dedup import normalize, words
 from bayling_data.languages import script_of
+from bayling_data.options import option
 from bayling_data.records import Record
 from bayling_data.text.script import script_share
 from bayling_data.text.tokens import without_tokens
@@ -33,11 +36,19 @@ class EmptyOrTruncated(Filter):
     its end."""
 
     name = "empty_or_truncated"
+    order = 10
 
-    def __init__(self, max_cut_ratio: float = 0.7) -> None:
+    @dataclass
+    class Options:
         # Translators drop a final full stop often enough (UI strings, CJK, Vietnamese): a translation that
         # does so is called cut only when it is also this much shorter than its source (script-adjusted).
-        self.max_cut_ratio = max_cut_ratio
+        max_cut_ratio: float = option(
+            0.7,
+            "a translation is cut when its source ends a sentence, it does not "
+            "and it is shorter than this share of its source",
+            low=0.0,
+            high=2.0,
+        )
 
     def check(self, record: Record) -> str | None:
         if not record.messages or record.messages[-1]["role"] != "assistant":
@@ -50,7 +61,7 @@ class EmptyOrTruncated(Filter):
         for source, src, translation, tgt in translation_pairs(record):
             if script_of(tgt) in UNMARKED_ENDS:
                 continue
-            short = length_ratio(source, src, translation, tgt) < self.max_cut_ratio
+            short = length_ratio(source, src, translation, tgt) < self.options.max_cut_ratio
             if short and _ends_sentence(source) and not _ends_sentence(translation):
                 return "truncated_text"
         return "truncated_text" if _visibly_cut(record.messages[-1]["content"]) else None
@@ -106,6 +117,7 @@ class MetaTalk(Filter):
     """Rejects answers that refuse, talk about themselves, or comment where only a translation belongs."""
 
     name = "meta_talk"
+    order = 20
 
     def check(self, record: Record) -> str | None:
         answers = record.turns("assistant")
@@ -144,16 +156,22 @@ class LengthRatio(Filter):
     """Rejects a translation whose length is implausible for its source, adjusted by script."""
 
     name = "length_ratio"
+    order = 30
 
-    def __init__(self, low: float = 0.25, high: float = 3.0) -> None:
-        self.low, self.high = low, high
+    @dataclass
+    class Options:
+        min_length_ratio: float = option(
+            0.25, "shortest translation, as a share of its source (script-adjusted)", low=0.0, high=10.0
+        )
+        max_length_ratio: float = option(3.0, "longest translation, as a multiple of its source", low=0.0, high=100.0)
 
     def check(self, record: Record) -> str | None:
         for source, src, translation, tgt in translation_pairs(record):
             ratio = length_ratio(source, src, translation, tgt)
             record.scores["length_ratio"] = round(ratio, 3)
-            if len(source) >= 10 and not self.low <= ratio <= self.high:
-                return "too_short" if ratio < self.low else "too_long"
+            low, high = self.options.min_length_ratio, self.options.max_length_ratio
+            if len(source) >= 10 and not low <= ratio <= high:
+                return "too_short" if ratio < low else "too_long"
         return None
 
 
@@ -161,10 +179,22 @@ class Untranslated(Filter):
     """Catches a 'translation' that copies its source (high chrF between them), whatever langID says."""
 
     name = "untranslated"
+    order = 50
 
-    def __init__(self, max_chrf: float = 70.0, min_chars_for_chrf: int = 20) -> None:
-        self.max_chrf = max_chrf
-        self.min_chars_for_chrf = min_chars_for_chrf
+    @dataclass
+    class Options:
+        max_copy_chrf: float = option(
+            70.0, "chrF to the source at or above which a translation is a copy", low=0.0, high=100.0
+        )
+        min_chars_for_chrf: int = option(
+            20,
+            "shorter sources (names, terms: cognates score like copies) are copies only when equal",
+            low=0,
+            high=10_000,
+        )
+
+    def __init__(self, options: Any = None, /, **values: Any) -> None:
+        super().__init__(options, **values)
         self._chrf = CHRF()
 
     def check(self, record: Record) -> str | None:
@@ -177,14 +207,14 @@ class Untranslated(Filter):
                 len(source) >= 20 and normalize(source) in normalize(translation)
             ):
                 return "copy_of_source"
-            if len(normalize(source)) < self.min_chars_for_chrf:
+            if len(normalize(source)) < self.options.min_chars_for_chrf:
                 continue  # short names and terms: cognates ("Dokumentation") score like copies
             if _too_different_to_be_a_copy(source, translation, script_of(src) or ""):
                 record.scores["copy_chrf"] = 0.0
                 continue  # skip the (slower) chrF
             score = self._chrf.sentence_score(translation, [source]).score
             record.scores["copy_chrf"] = round(score, 2)
-            if score >= self.max_chrf:
+            if score >= self.options.max_copy_chrf:
                 return "copy_of_source"
         return None
 
@@ -218,31 +248,39 @@ class Repetition(Filter):
     """Rejects answers that loop: a large share of repeated word 3-grams."""
 
     name = "repetition"
+    order = 40
 
-    def __init__(self, max_repeated: float = 0.3, ngram: int = 3) -> None:
-        self.max_repeated, self.ngram = max_repeated, ngram
+    @dataclass
+    class Options:
+        max_repeated_ngrams: float = option(
+            0.3, "largest share of repeated word 3-grams in one answer", low=0.0, high=1.0
+        )
 
     def check(self, record: Record) -> str | None:
         worst = 0.0
         for answer in record.turns("assistant"):
             tokens = words(answer)
-            grams = list(zip(*(tokens[i:] for i in range(self.ngram)), strict=False))  # shifted copies: n-grams
+            grams = list(zip(tokens, tokens[1:], tokens[2:], strict=False))  # word 3-grams  # shifted copies: n-grams
             if len(grams) < 8 or len(set(grams)) == len(grams):
                 continue  # too short to judge, or no n-gram twice (most answers): nothing to count
             counts = Counter(grams)
             repeated = sum(c for c in counts.values() if c > 1) / len(grams)
             worst = max(worst, repeated)
         record.scores["repetition"] = round(worst, 3)
-        return "repeated_ngrams" if worst > self.max_repeated else None
+        return "repeated_ngrams" if worst > self.options.max_repeated_ngrams else None
 
 
 class Echo(Filter):
     """Rejects an answer that repeats a line of the request it answers (the prompt echoed back)."""
 
     name = "echo"
+    order = 60
 
-    def __init__(self, min_chars: int = 12) -> None:
-        self.min_chars = min_chars
+    @dataclass
+    class Options:
+        echo_min_chars: int = option(
+            12, "shortest line of a request that counts when an answer repeats it", low=1, high=10_000
+        )
 
     def check(self, record: Record) -> str | None:
         request = ""
@@ -255,7 +293,7 @@ class Echo(Filter):
                 answer = normalize(message["content"])
                 for line in request.splitlines():
                     line = normalize(line)
-                    if len(line) >= self.min_chars and line in answer and line not in quoted:
+                    if len(line) >= self.options.echo_min_chars and line in answer and line not in quoted:
                         return "repeats_request"
         return None
 
@@ -264,6 +302,7 @@ class Constraints(Filter):
     """Rejects records whose refine turn misses its words, or whose revision turn changed nothing."""
 
     name = "constraints"
+    order = 80
 
     def check(self, record: Record) -> str | None:
         for constraint in record.meta.get("constraints", []):

@@ -5,11 +5,15 @@ dedup; requests go through the teacher client, so they are cached, limited and a
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any, Optional
+
 from sacrebleu.metrics import BLEU, CHRF
 
 from bayling_data import languages
 from bayling_data.filters.base import TeacherCheck
 from bayling_data.filters.quality import translation_pairs
+from bayling_data.options import option
 from bayling_data.records import Record
 from bayling_data.resources import render_prompt
 from bayling_data.teacher.client import Teacher
@@ -22,9 +26,6 @@ BLEU_TOKENIZERS = {"Hans": "zh", "Hant": "zh", "Jpan": "char", "Thai": "char", "
 
 class _AskingCheck(TeacherCheck):
     """A teacher check with the one way both checks ask."""
-
-    def __init__(self, teacher: Teacher) -> None:
-        self.teacher = teacher
 
     async def ask(self, prompt: str, max_tokens: int, json_mode: bool = False) -> str | None:
         """The teacher's answer at temperature 0 (a re-run is answered from the cache), None if it failed."""
@@ -41,10 +42,25 @@ class RoundTrip(_AskingCheck):
     """Translates the answer back into the source language; rejects when chrF against the source is low."""
 
     name = "round_trip"
+    order = 700
+    max_tokens = 512
 
-    def __init__(self, teacher: Teacher, min_chrf: float, max_tokens: int = 512) -> None:
-        super().__init__(teacher)
-        self.min_chrf, self.max_tokens = min_chrf, max_tokens
+    @dataclass
+    class Options:
+        round_trip_min_chrf: Optional[float] = option(
+            None,
+            "translate answers back, reject below this chrF (0-100; off when null: it costs a request)",
+            low=0.0,
+            high=100.0,
+        )
+
+    @classmethod
+    def enabled(cls, options: Any) -> bool:
+        return options.round_trip_min_chrf is not None
+
+    def __init__(self, teacher: Teacher, options: Any = None, /, **values: Any) -> None:
+        super().__init__(teacher, options, **values)
+        self.min_chrf = self.options.round_trip_min_chrf
         self._chrf = CHRF()
         self._bleu = {name: BLEU(tokenize=name, effective_order=True) for name in {"13a", *BLEU_TOKENIZERS.values()}}
 
@@ -70,10 +86,17 @@ class LlmJudge(_AskingCheck):
     """The teacher rates the whole record from 1 to 5; rejects below `min_score`."""
 
     name = "llm_judge"
+    order = 710
 
-    def __init__(self, teacher: Teacher, min_score: int) -> None:
-        super().__init__(teacher)
-        self.min_score = min_score
+    @dataclass
+    class Options:
+        judge_min_score: Optional[int] = option(
+            None, "the teacher rates records 1-5, reject below this (off when null: it costs a request)", low=1, high=5
+        )
+
+    @classmethod
+    def enabled(cls, options: Any) -> bool:
+        return options.judge_min_score is not None
 
     async def acheck(self, record: Record) -> str | None:
         prompt = render_prompt(
@@ -90,7 +113,7 @@ class LlmJudge(_AskingCheck):
         if not isinstance(score, int) or isinstance(score, bool) or not 1 <= score <= 5:
             return "no_verdict"
         record.scores["judge"] = {"score": score, "reason": str(verdict.get("reason", ""))[:300]}
-        return "low_score" if score < self.min_score else None
+        return "low_score" if score < self.options.judge_min_score else None
 
 
 def _language_or_none(code: str) -> languages.Language | None:
