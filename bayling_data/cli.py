@@ -19,6 +19,7 @@ from rich.table import Table
 
 from bayling_data import languages
 from bayling_data.export import card
+from bayling_data.export.sinks import sink
 from bayling_data.export.writer import OutputFolder
 from bayling_data.filters import FilterConfig, build_chain
 from bayling_data.languages import UnknownLanguageError
@@ -48,6 +49,7 @@ LangidBackend = Annotated[
 ]
 ShardRows = Annotated[int, typer.Option(help="Most records per parquet shard.")]
 ShardMb = Annotated[Optional[float], typer.Option(help="About this many MiB per parquet shard.")]
+OutputFormat = Annotated[str, typer.Option("--format", help="Format of the final shards: parquet or jsonl.")]
 ReplaceOutput = Annotated[bool, typer.Option("--overwrite", help="Replace --out if it holds an earlier output.")]
 RoundTripChrf = Annotated[
     Optional[float],
@@ -287,6 +289,7 @@ def generate(
     judge_min_score: JudgeMinScore = None,
     shard_rows: ShardRows = 10_000,
     shard_mb: ShardMb = None,
+    output: OutputFormat = "parquet",
     license_id: Annotated[str, typer.Option("--license", help="License written in the dataset card.")] = "other",
     val_fraction: Annotated[float, typer.Option(help="Share of records in a validation split (by id hash).")] = 0.0,
     push_to_hub: Annotated[Optional[str], typer.Option(help="Push the finished dataset to this Hub repo.")] = None,
@@ -329,6 +332,7 @@ def generate(
             max_tokens=answer_tokens or 512,
             shard_rows=shard_rows,
             shard_mb=shard_mb,
+            output=sink(output).name,
             license=license_id,
             val_fraction=val_fraction,
             shard=parse_shard(shard),
@@ -366,7 +370,7 @@ def generate(
     async def main() -> dict:
         async with open_teacher(teacher_options) as chosen:
             options.concurrency = chosen.concurrency
-            if chosen.teacher_id.startswith("local:"):  # a small local model rambles: keep it short and cool
+            if chosen.embedded:  # a small local model rambles: keep it short and cool
                 options.max_tokens = answer_tokens or 256
                 options.temperature = 0.3 if temperature is None else temperature
             _announce(chosen, filter_config)
@@ -431,6 +435,9 @@ def filter_(
     langid_backend: LangidBackend = None,
     shard_rows: ShardRows = 10_000,
     shard_mb: ShardMb = None,
+    output: Annotated[
+        str, typer.Option("--output-format", help="Format of the final shards: parquet or jsonl.")
+    ] = "parquet",
     overwrite: ReplaceOutput = False,
     engine: Annotated[str, typer.Option(help="local (this process) or ray (Ray Data, local or a cluster).")] = "local",
     ray_address: Annotated[Optional[str], typer.Option(help="Ray cluster to join (default: start one here).")] = None,
@@ -466,6 +473,7 @@ def filter_(
             on_error=on_error,
             shard_rows=shard_rows,
             shard_mb=shard_mb,
+            output=sink(output).name,
             overwrite=overwrite,
         )
         _, filter_flags = extra_options(flags)
@@ -545,7 +553,7 @@ async def _filter_here(options: FilterOptions, config: FilterConfig, teacher_opt
 def _announce(teacher: Teacher, config: FilterConfig) -> None:
     """Say which teacher answers, and warn when a check asks more of it than the embedded model can give."""
     err.print(f"teacher: {teacher.model} at {teacher.base_url}", highlight=False)
-    if config.teacher_steps() and teacher.teacher_id.startswith("local:"):
+    if config.teacher_steps() and teacher.embedded:
         err.print(
             f"[yellow]warning:[/] the embedded local teacher is too small for {', '.join(config.teacher_steps())}:"
             " expect it to reject most records (use --base-url with a stronger model)",
@@ -559,6 +567,7 @@ def merge(
     out: Annotated[Path, typer.Option(help="Output folder of the merged dataset.")],
     shard_rows: ShardRows = 10_000,
     shard_mb: ShardMb = None,
+    output: OutputFormat = "parquet",
     overwrite: ReplaceOutput = False,
 ) -> None:
     """Combine output folders into one dataset, removing exact and near duplicates across them."""
@@ -576,6 +585,7 @@ def merge(
             format="bayling",
             shard_rows=shard_rows,
             shard_mb=shard_mb,
+            output=sink(output).name,
             overwrite=overwrite,
             filters=dedup_only.summary(),
         )

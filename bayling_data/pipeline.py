@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from bayling_data.export import card
+from bayling_data.export.sinks import sink
 from bayling_data.export.writer import OutputFolder, PartWriter, atomic_write_bytes, finalize
 from bayling_data.filters import FilterChain
 from bayling_data.filters.base import BATCH_SIZE, batched
@@ -51,6 +52,7 @@ class GenerateOptions:
     concurrency: int = 16
     shard_rows: int = 10_000
     shard_mb: float | None = None
+    output: str = "parquet"  # the final shards' format (export/sinks.py)
     checkpoint_seconds: float = 30.0
     max_attempts: int | None = None
     resume: bool = False
@@ -204,7 +206,7 @@ async def run_generate(options: GenerateOptions, teacher: Teacher, chain: Filter
 
 def _finish(folder: OutputFolder, state: dict[str, Any], options: GenerateOptions | FilterOptions) -> dict[str, Any]:
     """Shards, dataset card and run summary; then the parts go."""
-    shards = finalize(folder, state, options.shard_rows, options.val_fraction, options.shard_mb)
+    shards = finalize(folder, state, options.shard_rows, options.val_fraction, options.shard_mb, sink(options.output))
     state.update(complete=True, shards=shards, filters=options.filters)
     (folder.root / "README.md").write_text(card.render(state, shards, options.license), "utf-8")
     keys = ("config", "filters", "stats", "skipped", "usage", "shards", "prompt_hashes")
@@ -266,6 +268,7 @@ class FilterOptions:
     on_error: str = "fail"
     shard_rows: int = 10_000
     shard_mb: float | None = None
+    output: str = "parquet"  # the final shards' format (export/sinks.py)
     overwrite: bool = False
     license: str = "other"
     val_fraction: float = 0.0

@@ -105,6 +105,7 @@ async def open_teacher(options: TeacherOptions) -> AsyncIterator[Teacher]:
             api_key=api_key,
             model=model,
             teacher_id=teacher_id,
+            embedded=options.kind == "local",
             usage=usage,
             cache=cache,
             concurrency=concurrency,

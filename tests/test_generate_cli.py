@@ -193,3 +193,26 @@ def test_generator_options_belong_to_their_generator(mock_teacher, cli_env, tmp_
     assert bad.returncode == 2 and "--max-turns: expected a whole number, got 'many'" in bad.stderr
     unknown = run_cli(generate_args(mock_teacher.url, tmp_path / "bad", 5, "--max-turnz", "2"), cli_env)
     assert unknown.returncode == 2 and "no such option: --max-turnz" in unknown.stderr
+
+
+def test_jsonl_output_loads_with_datasets_and_is_pushed(mock_teacher, cli_env, tmp_path):
+    from bayling_data.export.push import files_to_push
+
+    out = tmp_path / "run"
+    done = run_cli(generate_args(mock_teacher.url, out, 30, "--format", "jsonl", "--shard-rows", "20"), cli_env)
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in (out / "data").iterdir()) == [
+        "train-00000-of-00002.jsonl",
+        "train-00001-of-00002.jsonl",
+    ]
+    rows = load_output(out, tmp_path)
+    assert rows.num_rows == 30 and rows[0]["messages"][0]["role"] == "user"
+    assert json.loads(rows[0]["meta"])  # the same columns as the parquet output
+    assert files_to_push(out)[:2] == ["data/train-00000-of-00002.jsonl", "data/train-00001-of-00002.jsonl"]
+
+    merged = tmp_path / "merged"
+    done = run_cli(["merge", str(out), "--out", str(merged)], cli_env)  # jsonl shards are read back as well
+    assert done.returncode == 0, done.stderr
+    assert load_output(merged, tmp_path).num_rows == 30
+    bad = run_cli(generate_args(mock_teacher.url, tmp_path / "x", 5, "--format", "csv"), cli_env)
+    assert bad.returncode == 2 and "unknown output format 'csv'" in bad.stderr

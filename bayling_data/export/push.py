@@ -25,7 +25,13 @@ def files_to_push(folder: Path, include_rejected: bool = False) -> list[str]:
     if not (folder / "data").is_dir() or not (folder / "README.md").exists():
         raise PushError(f"{folder} is not a finished bayling-data output (no data/ shards or README.md)")
     subdirs = ["data", "rejected"] if include_rejected else ["data"]
-    shards = [p for sub in subdirs if (folder / sub).is_dir() for p in sorted((folder / sub).glob("*.parquet"))]
+    shards = [
+        p
+        for sub in subdirs
+        if (folder / sub).is_dir()
+        for p in sorted((folder / sub).iterdir())
+        if p.is_file() and not p.name.startswith(".")  # parquet or jsonl shards; never a half-written .tmp
+    ]
     return [p.relative_to(folder).as_posix() for p in shards] + ["README.md"]
 
 

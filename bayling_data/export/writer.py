@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import xxhash
 
+from bayling_data.export.sinks import SINKS, Sink
 from bayling_data.records import REJECTED_SCHEMA, SCHEMA, Record, rows_to_table
 
 STATE_DIR = ".bayling"
@@ -199,9 +200,10 @@ def finalize(
     shard_rows: int,
     val_fraction: float = 0.0,
     shard_mb: float | None = None,
+    output: Sink = SINKS["parquet"],
 ) -> dict[str, list[str]]:
-    """Rewrite the parts as Hub-layout shards of at most `shard_rows` rows (and about `shard_mb` MiB when
-    given); returns the shard paths per split."""
+    """Rewrite the parts as Hub-layout shards (in the `output` format) of at most `shard_rows` rows (and about
+    `shard_mb` MiB when given); returns the shard paths per split."""
     for subdir in ("data", "rejected"):
         if (folder.root / subdir).exists():
             shutil.rmtree(folder.root / subdir)  # a finalize interrupted before: start it again
@@ -220,8 +222,8 @@ def finalize(
             continue
         (folder.root / subdir).mkdir(exist_ok=True)
         count = max(1, math.ceil(total / shard_rows))
-        names = [f"{subdir}/{split}-{k:05d}-of-{count:05d}.parquet" for k in range(count)]
-        _reshard(_batches(parts, keep, shard_rows), [folder.root / n for n in names], schema, shard_rows)
+        names = [f"{subdir}/{split}-{k:05d}-of-{count:05d}{output.suffix}" for k in range(count)]
+        _reshard(_batches(parts, keep, shard_rows), [folder.root / n for n in names], schema, shard_rows, output)
         written[split] = names
     return written
 
@@ -233,11 +235,13 @@ def _batches(parts: list[Path], keep: Callable[[str], bool], shard_rows: int) ->
             yield batch.filter(mask)
 
 
-def _reshard(stream: Iterator[pa.RecordBatch], shards: list[Path], schema: pa.Schema, shard_rows: int) -> None:
+def _reshard(
+    stream: Iterator[pa.RecordBatch], shards: list[Path], schema: pa.Schema, shard_rows: int, output: Sink
+) -> None:
     pending: list[pa.RecordBatch] = []
     for shard in shards:
         tmp = shard.with_name(f".{shard.name}.tmp")
-        with pq.ParquetWriter(tmp, schema, compression="zstd") as writer:
+        with output.open(tmp, schema) as writer:
             room = shard_rows
             while room > 0:
                 batch = pending.pop() if pending else next(stream, None)

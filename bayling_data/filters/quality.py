@@ -260,7 +260,7 @@ class Repetition(Filter):
         worst = 0.0
         for answer in record.turns("assistant"):
             tokens = words(answer)
-            grams = list(zip(tokens, tokens[1:], tokens[2:], strict=False))  # word 3-grams  # shifted copies: n-grams
+            grams = list(zip(tokens, tokens[1:], tokens[2:], strict=False))  # word 3-grams
             if len(grams) < 8 or len(set(grams)) == len(grams):
                 continue  # too short to judge, or no n-gram twice (most answers): nothing to count
             counts = Counter(grams)

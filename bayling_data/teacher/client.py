@@ -96,8 +96,10 @@ class Teacher:
         max_attempts: int = 5,
         backoff: float = 0.5,
         limiter: RateLimiter | None = None,
+        embedded: bool = False,
     ) -> None:
         self.model = model
+        self.embedded = embedded  # the small local model bayling-data started itself (not a user's endpoint)
         self.base_url = base_url
         self.teacher_id = teacher_id  # identifies the model behind the endpoint in cache keys
         self.usage = usage
