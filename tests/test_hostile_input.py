@@ -4,6 +4,7 @@ input is deleted or overwritten."""
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import http.server
 import json
@@ -335,18 +336,24 @@ def test_push_to_an_unreachable_hub(env, tmp_path):
     assert "cannot reach the Hub" in done.stderr and "run the same command" in done.stderr
 
 
+@contextlib.contextmanager
+def tmpfs(where: Path, options: str) -> Iterator[Path]:
+    """A tmpfs mounted at `where` for the block (root only: CI and the developers' machines run as root)."""
+    where.mkdir()
+    made = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(where)], capture_output=True)
+    if made.returncode:
+        pytest.skip(f"cannot mount a tmpfs ({options}) here: {made.stderr.decode().strip()}")
+    try:
+        yield where
+    finally:
+        subprocess.run(["umount", "-l", str(where)], check=False)
+
+
 @pytest.fixture
 def small_disk(tmp_path) -> Iterator[Path]:
-    """A 128 KiB tmpfs (root only: CI and the developers' machines run as root)."""
-    mount = tmp_path / "disk"
-    mount.mkdir()
-    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=128k", "tmpfs", str(mount)], capture_output=True)
-    if made.returncode:
-        pytest.skip(f"cannot mount a small tmpfs here: {made.stderr.decode().strip()}")
-    try:
+    """A disk of 128 KiB."""
+    with tmpfs(tmp_path / "disk", "size=128k") as mount:
         yield mount
-    finally:
-        subprocess.run(["umount", "-l", str(mount)], check=False)
 
 
 def test_disk_full_then_resume(small_disk, env, tmp_path):
@@ -375,30 +382,17 @@ def test_filter_on_a_full_disk_keeps_its_input(small_disk, env, tmp_path):
 
 
 def test_read_only_output(env, tmp_path):
-    mount = tmp_path / "ro"
-    mount.mkdir()
-    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "ro", "tmpfs", str(mount)], capture_output=True)
-    if made.returncode:
-        pytest.skip(f"cannot mount a read-only tmpfs here: {made.stderr.decode().strip()}")
-    try:
-        source = write_jsonl(tmp_path / "in.jsonl", [GOOD])
+    source = write_jsonl(tmp_path / "in.jsonl", [GOOD])
+    with tmpfs(tmp_path / "ro", "ro") as mount:
         done = run_cli(["filter", str(source), "--out", str(mount / "o")], env)
-    finally:
-        subprocess.run(["umount", "-l", str(mount)], check=False)
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert "cannot write" in done.stderr and "Read-only file system" in done.stderr
 
 
 def test_debug_shows_the_traceback(env, tmp_path):
-    mount = tmp_path / "ro"
-    mount.mkdir()
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "ro", "tmpfs", str(mount)], capture_output=True).returncode:
-        pytest.skip("cannot mount a read-only tmpfs here")
-    try:
-        source = write_jsonl(tmp_path / "in.jsonl", [GOOD])
+    source = write_jsonl(tmp_path / "in.jsonl", [GOOD])
+    with tmpfs(tmp_path / "ro", "ro") as mount:
         done = run_cli(["filter", str(source), "--out", str(mount / "o"), "--debug"], env)
-    finally:
-        subprocess.run(["umount", "-l", str(mount)], check=False)
     assert done.returncode == 1 and "Traceback" in done.stderr
 
 

@@ -6,12 +6,25 @@ import json
 import signal
 import subprocess
 import time
+from collections.abc import Callable
 
 from conftest import CLI, generate_args, load_output, run_cli, server_stats
 
 from bayling_data.teacher.mock_server import MockServer, MockState
 
 SECRET = "sk-test-5ecret-do-not-leak-0123456789abcdef"
+
+
+def kill_when(args: list[str], env: dict[str, str], ready: Callable[[], bool]) -> None:
+    """Run `bayling-data ARGS` and `kill -9` it as soon as `ready()` holds (within a minute)."""
+    process = subprocess.Popen(
+        [*CLI, *args], env=env, cwd=env["XDG_CACHE_HOME"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + 60
+    while not ready() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
 
 
 def test_api_key_appears_in_no_file_and_no_output(cli_env, tmp_path):
@@ -55,20 +68,8 @@ def test_batch_api_generate_then_resume_polls_the_same_jobs(cli_env, tmp_path):
     with MockServer(MockState(batch_polls=40)) as server:  # a job takes about 4 s
         batching = ["--batch", "--batch-window", "0.2", "--batch-poll", "0.1"]
         args = generate_args(server.url, out, 12, *batching, langs="en,de")
-        process = subprocess.Popen(
-            [*CLI, *args],
-            env=cli_env,
-            cwd=cli_env["XDG_CACHE_HOME"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 60
-        # Wait for the first poll of a job: the client stores a job's id before it polls. (A kill between the
-        # server creating a job and the client storing its id cannot be undone: those requests go out again.)
-        while server.state.counters["batch_polls"] == 0 and time.monotonic() < deadline:
-            time.sleep(0.05)
-        process.send_signal(signal.SIGKILL)  # the first job is submitted, recorded and still in progress
-        process.wait(timeout=30)
+        # killed at the first poll of a job: it is submitted, its id stored, and it is still in progress
+        kill_when(args, cli_env, lambda: server.state.counters["batch_polls"] > 0)
         pending = server.state.counters["batch_requests"]
         assert pending > 0
         server.state.batch_polls = 2
@@ -114,18 +115,8 @@ def test_batch_job_created_but_its_id_never_stored_is_found_again(cli_env, tmp_p
         args = generate_args(
             server.url, out, 12, "--batch", "--batch-window", "0.2", "--batch-poll", "0.1", langs="en,de"
         )
-        process = subprocess.Popen(
-            [*CLI, *args],
-            env=cli_env,
-            cwd=cli_env["XDG_CACHE_HOME"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 60
-        while server.state.counters["batches"] == 0 and time.monotonic() < deadline:
-            time.sleep(0.05)
-        process.send_signal(signal.SIGKILL)  # the job exists on the server; the client never got its id
-        process.wait(timeout=30)
+        # killed once the job exists on the server, while its creation is still unanswered: no id stored
+        kill_when(args, cli_env, lambda: server.state.counters["batches"] > 0)
         in_first_job = server.state.counters["batch_requests"]
         assert in_first_job > 0
         server.state.batch_create_delay = 0
