@@ -95,14 +95,17 @@ class LanguageFilter(Filter):
         if len(words) < self.min_chars:
             return None
         depth = 2 if len(voters) == 1 < len(self.backends) else 1
-        if _names(code, voters[0].top(words[: self.max_chars], depth)):
+        guesses = voters[0].top(words[: self.max_chars], depth)
+        if _names(code, guesses):
             return []
+        rest = voters[1:]
         if source:
-            words = _identifiable(words, source)
-            if len(words) < self.min_chars:
+            own = _identifiable(words, source)
+            if len(own) < self.min_chars:
                 return None
-        guesses = []
-        for backend in voters:
+            if own != words:  # the first voter has not seen this text yet
+                words, rest, guesses = own, voters, []
+        for backend in rest:
             guess = backend.top(words[: self.max_chars], depth)
             if _names(code, guess):
                 return []
