@@ -19,6 +19,7 @@ TABLES = (
     "rejected_reason",
     "rejected_language",
     "unknown_language",
+    "script_only_language",
 )
 
 
@@ -58,6 +59,9 @@ class RunStats:
         for code in {record.src_lang, record.tgt_lang} - {""}:
             if languages.find(code) is None:
                 self.counts["unknown_language"][code] += 1
+        langid = record.scores.get("langid")
+        for code in langid.get("script_only", []) if isinstance(langid, dict) else []:
+            self.counts["script_only_language"][code] += 1
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""

@@ -129,6 +129,7 @@ def test_filter_keeps_going_past_unknown_language_codes(cli_env, tmp_path):
     assert load_output(out, tmp_path).num_rows == len(rows)
     summary = json.loads((out / "run_summary.json").read_text())
     assert summary["stats"]["counts"]["unknown_language"] == {"xyz_Latn": len(rows) // 2}
+    assert summary["stats"]["counts"]["script_only_language"] == {"xyz_Latn": len(rows) // 2}  # said, not hidden
     assert "xyz_Latn" in (out / "README.md").read_text()
 
     strict = tmp_path / "strict.yaml"

@@ -17,7 +17,8 @@ TABLE_TITLES = {
     "instruction_lang": "Dialogues per instruction language",
     "rejected_reason": "Rejected, by reason",
     "rejected_language": "Rejected, by target language",
-    "unknown_language": "Records with a language code the registry lacks (checked by script only)",
+    "unknown_language": "Records with a language code the registry lacks",
+    "script_only_language": "Records with turns no language classifier knows (checked by script only)",
 }
 
 

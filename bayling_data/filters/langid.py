@@ -11,7 +11,6 @@ translations in 90 languages: `benchmarks/real_translations.py`.
 from __future__ import annotations
 
 import re
-from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,23 +54,20 @@ class LanguageFilter(Filter):
         self.min_script_share = self.options.min_script_share
         self.min_chars = self.options.langid_min_chars
         self.unknown_langs = self.options.unknown_langs
-        self.unsupported: Counter[str] = Counter()  # turns of languages no classifier knows: script only
 
     def check(self, record: Record) -> str | None:
         source = record.meta.get("source_text")
         source = source if isinstance(source, str) else None
-        classified = 0
+        classified, script_only = 0, set()
         for position, code, text in _checked_texts(record, expected_turn_langs(record)):
             lang = languages.find(code)
             if lang is None and self.unknown_langs == "reject":
                 return f"unknown_language:{code}"
             if wrong := self._wrong_script(record, position, code, text, source):
                 return wrong
-            if lang is None:
-                continue  # no classifier knows a language the registry does not: the script check decides
-            voters = [backend for backend in self.backends if backend.supports(lang.code)]
+            voters = [backend for backend in self.backends if backend.supports(lang.code)] if lang else []
             if not voters:
-                self.unsupported[code] += 1
+                script_only.add(code)  # no classifier knows the language: the script check decided
                 continue
             translating = position >= 0 and code != record.src_lang
             guesses = self._votes(lang.code, voters, text, source if translating else None)
@@ -82,6 +78,8 @@ class LanguageFilter(Filter):
                 return f"wrong_language:{code}"
             classified += 1
         record.scores["langid"] = {"classified_turns": classified}
+        if script_only:
+            record.scores["langid"]["script_only"] = sorted(script_only)  # counted in the run's stats
         return None
 
     def _votes(self, code: str, voters: list[Backend], text: str, source: str | None) -> list[str] | None:
