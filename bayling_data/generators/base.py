@@ -8,7 +8,8 @@ from typing import Any, Protocol
 
 from bayling_data.languages import Language
 from bayling_data.records import Record
-from bayling_data.teacher import Reply, Teacher
+from bayling_data.resources import prompt_hash
+from bayling_data.teacher import Reply, Teacher, TeacherRequestFailed
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,42 @@ class Generator(Protocol):
     async def generate(self, index: int, seed: SeedItem, rng: random.Random) -> Record | Rejection:
         """Build the record number `index` from `seed`, drawing every choice from `rng`."""
         ...
+
+
+class TeacherGenerator:
+    """What the built-in generators share: the context, prompt hashes, failure handling and provenance.
+
+    A subclass sets `name`, `Options` and `PROMPTS` (the prompt templates it renders) and implements
+    `make`, which returns the record (or a rejection) and the `TeacherTurns` that made it. A request
+    that fails after all retries rejects the record here (`teacher_failed:<reason>`), and every record
+    gets the same provenance: teacher model, prompt hashes, token usage, index.
+    """
+
+    name = ""
+    PROMPTS: tuple[str, ...] = ()
+
+    def __init__(self, context: GenerationContext) -> None:
+        self.context = context
+        self.prompt_hashes = {prompt: prompt_hash(prompt) for prompt in self.PROMPTS}
+
+    async def generate(self, index: int, seed: SeedItem, rng: random.Random) -> Record | Rejection:
+        """Build the record number `index` from `seed`, drawing every choice from `rng`."""
+        try:
+            made, turns = await self.make(index, seed, rng)
+        except TeacherRequestFailed as failure:
+            return Rejection(f"teacher_failed:{failure.reason}")
+        if isinstance(made, Record):
+            made.meta.update(
+                teacher_model=self.context.teacher.model,
+                prompt_hashes=self.prompt_hashes,
+                usage=turns.usage(),
+                index=index,
+            )
+        return made
+
+    async def make(self, index: int, seed: SeedItem, rng: random.Random) -> tuple[Record | Rejection, TeacherTurns]:
+        """The record (or why not) and the teacher turns that made it; TeacherRequestFailed may escape."""
+        raise NotImplementedError
 
 
 class TeacherTurns:

@@ -6,14 +6,13 @@ import random
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from bayling_data.generators.base import GenerationContext, Rejection, SeedItem, TeacherTurns
+from bayling_data.generators.base import GenerationContext, Rejection, SeedItem, TeacherGenerator, TeacherTurns
 from bayling_data.generators.multilingual import answer, teacher_instruction, translate
 from bayling_data.generators.spread import LanguageSpread, SpreadOptions
 from bayling_data.languages import Language, get
 from bayling_data.options import option
 from bayling_data.records import Record
-from bayling_data.resources import prompt_hash, templates
-from bayling_data.teacher import TeacherRequestFailed
+from bayling_data.resources import templates
 
 NAME = "crosslingual"
 KINDS = ("native", "cross", "translate")
@@ -50,47 +49,39 @@ class CrosslingualOptions(SpreadOptions):
     crosslingual_mix: Optional[str] = option(None, "kind weights, e.g. native=2,cross=1,translate=1")
 
 
-class Crosslingual:
+class Crosslingual(TeacherGenerator):
     """Generator `crosslingual`: instructions and answers in language X, cross pairs X->Y, hub<->X translation."""
 
     name = NAME
     Options = CrosslingualOptions
+    PROMPTS = PROMPTS
 
     def __init__(self, context: GenerationContext) -> None:
-        self.context = context
+        super().__init__(context)
         options: CrosslingualOptions = context.options
         self.hubs = [get(code) for code in options.hubs]
         self.mix = parse_mix(options.crosslingual_mix)
         self.spread = LanguageSpread(context.languages, options)
-        self.prompt_hashes = {name: prompt_hash(name) for name in PROMPTS}
 
-    async def generate(self, index: int, seed: SeedItem, rng: random.Random) -> Record | Rejection:
+    async def make(self, index: int, seed: SeedItem, rng: random.Random) -> tuple[Record | Rejection, TeacherTurns]:
         """One cross-lingual record."""
         target = self.spread.pick(index, rng)
         kind = rng.choices(list(self.mix), weights=list(self.mix.values()), k=1)[0]
         hub = self.hubs[index // len(self.context.languages) % len(self.hubs)]
         turns = TeacherTurns(self.context, rng)
         meta: dict[str, Any] = {"kind": kind, "hub": hub.code, "seed": {"origin": seed.origin}}
-        try:
-            if seed.text is not None:
-                hub_text = seed.text
-                hub = get(seed.lang) if seed.lang else hub
-            else:
-                hub_text, asked = await teacher_instruction(turns, hub, rng)
-                meta["seed"].update(asked)
-            if not hub_text:
-                return Rejection("empty_seed")
-            if kind == "translate":
-                record = await self._translation(hub, target, hub_text, turns, rng, meta)
-            else:
-                answer_lang = target if kind == "native" else self._other(target, rng)
-                record = await self._instruction(hub, target, answer_lang, hub_text, turns, meta)
-        except TeacherRequestFailed as failure:
-            return Rejection(f"teacher_failed:{failure.reason}")
-        record.meta.update(
-            teacher_model=self.context.teacher.model, prompt_hashes=self.prompt_hashes, usage=turns.usage(), index=index
-        )
-        return record
+        if seed.text is not None:
+            hub_text = seed.text
+            hub = get(seed.lang) if seed.lang else hub
+        else:
+            hub_text, asked = await teacher_instruction(turns, hub, rng)
+            meta["seed"].update(asked)
+        if not hub_text:
+            return Rejection("empty_seed"), turns
+        if kind == "translate":
+            return await self._translation(hub, target, hub_text, turns, rng, meta), turns
+        answer_lang = target if kind == "native" else self._other(target, rng)
+        return await self._instruction(hub, target, answer_lang, hub_text, turns, meta), turns
 
     def _other(self, target: Language, rng: random.Random) -> Language:
         choices = [lang for lang in (*self.hubs, *self.context.languages) if lang != target]

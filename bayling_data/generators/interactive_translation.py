@@ -6,13 +6,12 @@ import random
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from bayling_data.generators.base import GenerationContext, Rejection, SeedItem, TeacherTurns
+from bayling_data.generators.base import GenerationContext, Rejection, SeedItem, TeacherGenerator, TeacherTurns
 from bayling_data.generators.seeds import teacher_seed
 from bayling_data.languages import Language, get
 from bayling_data.options import option
 from bayling_data.records import Record
-from bayling_data.resources import prompt_hash, render_prompt, templates
-from bayling_data.teacher import TeacherRequestFailed
+from bayling_data.resources import render_prompt, templates
 from bayling_data.text.answers import clean_answer, extract_json
 from bayling_data.text.script import script_share
 
@@ -94,14 +93,15 @@ class InteractiveTranslationOptions:
     instruction_langs: Optional[list[str]] = option(None, "languages the user side may be written in")
 
 
-class InteractiveTranslation:
+class InteractiveTranslation(TeacherGenerator):
     """Generator `interactive_translation`: 1 to 5 user/assistant turn pairs about one translation."""
 
     name = NAME
     Options = InteractiveTranslationOptions
+    PROMPTS = PROMPTS
 
     def __init__(self, context: GenerationContext) -> None:
-        self.context = context
+        super().__init__(context)
         options: InteractiveTranslationOptions = context.options
         self.mix = parse_turn_mix(options.turn_mix)
         self.min_turns, self.max_turns = options.min_turns, options.max_turns
@@ -117,7 +117,6 @@ class InteractiveTranslation:
                 raise ValueError(f"no templates for instruction language(s) {missing}; have {sorted(self.phrasings)}")
         else:
             self.instruction_langs = [c for c in self.phrasings if c in codes] or ["eng_Latn", "zho_Hans"]
-        self.prompt_hashes = {name: prompt_hash(name) for name in PROMPTS}
 
     def _plan(self, rng: random.Random, can_switch: bool) -> list[str]:
         turns = rng.randint(self.min_turns, self.max_turns)
@@ -135,7 +134,7 @@ class InteractiveTranslation:
                 return matching[index % len(matching)]
         return directions[index % len(directions)]
 
-    async def generate(self, index: int, seed: SeedItem, rng: random.Random) -> Record | Rejection:
+    async def make(self, index: int, seed: SeedItem, rng: random.Random) -> tuple[Record | Rejection, TeacherTurns]:
         """Build one dialogue."""
         src, tgt = self._direction(index, seed)
         instr = get(rng.choice(self.instruction_langs))
@@ -143,22 +142,19 @@ class InteractiveTranslation:
         plan = self._plan(rng, can_switch=bool(others))
         turns = TeacherTurns(self.context, rng)
         seed_info: dict[str, Any] = {"origin": seed.origin}
-        try:
-            if seed.text is not None:
-                text = seed.text
-            else:
-                text, asked = await teacher_seed(turns, src, rng)
-                seed_info.update(asked)
-            if not text:
-                return Rejection("empty_seed")
-            share = script_share(text, src.script)
-            if share is not None and share < MIN_SEED_SCRIPT_SHARE:
-                return Rejection(f"seed_wrong_script:{src.code}")
-            dialogue = Dialogue(src, tgt, instr, text, self.phrasings[instr.code])
-            for kind in plan:
-                await self._turn(kind, dialogue, turns, rng, others)
-        except TeacherRequestFailed as failure:
-            return Rejection(f"teacher_failed:{failure.reason}")
+        if seed.text is not None:
+            text = seed.text
+        else:
+            text, asked = await teacher_seed(turns, src, rng)
+            seed_info.update(asked)
+        if not text:
+            return Rejection("empty_seed"), turns
+        share = script_share(text, src.script)
+        if share is not None and share < MIN_SEED_SCRIPT_SHARE:
+            return Rejection(f"seed_wrong_script:{src.code}"), turns
+        dialogue = Dialogue(src, tgt, instr, text, self.phrasings[instr.code])
+        for kind in plan:
+            await self._turn(kind, dialogue, turns, rng, others)
         task = "translate" if len(dialogue.plan) == 1 else NAME
         meta = {
             "plan": dialogue.plan,
@@ -169,12 +165,8 @@ class InteractiveTranslation:
             "constraints": dialogue.constraints,
             "turn_langs": dialogue.turn_langs,
             "finish_reasons": dialogue.finish_reasons,
-            "teacher_model": self.context.teacher.model,
-            "prompt_hashes": self.prompt_hashes,
-            "usage": turns.usage(),
-            "index": index,
         }
-        return Record(task, NAME, src.code, tgt.code, dialogue.messages, meta=meta)
+        return Record(task, NAME, src.code, tgt.code, dialogue.messages, meta=meta), turns
 
     def _user(self, dialogue: Dialogue, key: str, rng: random.Random, lang: str | None, **values: str) -> None:
         options = dialogue.phrasings.get(key) or self.phrasings["eng_Latn"][key]

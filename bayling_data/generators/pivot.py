@@ -6,14 +6,13 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
-from bayling_data.generators.base import GenerationContext, Rejection, SeedItem, TeacherTurns
+from bayling_data.generators.base import GenerationContext, Rejection, SeedItem, TeacherGenerator, TeacherTurns
 from bayling_data.generators.multilingual import answer, teacher_instruction, translate
 from bayling_data.generators.spread import LanguageSpread, SpreadOptions
 from bayling_data.languages import Language, get
 from bayling_data.options import option
 from bayling_data.records import Record
-from bayling_data.resources import prompt_hash, templates
-from bayling_data.teacher import TeacherRequestFailed
+from bayling_data.resources import templates
 
 NAME = "pivot"
 PROMPTS = ("seed_instruction", "translate_text", "answer_system")
@@ -33,41 +32,38 @@ class PivotOptions(SpreadOptions):
     pivot_format: str = option("plug", "'plug' (pivot, then target) or 'target' only", choices=FORMATS)
 
 
-class Pivot:
+class Pivot(TeacherGenerator):
     """Generator `pivot`: an instruction in X, answered in the pivot language and then in X."""
 
     name = NAME
     Options = PivotOptions
+    PROMPTS = PROMPTS
 
     def __init__(self, context: GenerationContext) -> None:
-        self.context = context
+        super().__init__(context)
         options: PivotOptions = context.options
         self.pivot = get(options.pivot_lang)
         self.format = options.pivot_format
         targets = [lang for lang in context.languages if lang != self.pivot]
         self.spread = LanguageSpread(targets or context.languages, options)
-        self.prompt_hashes = {name: prompt_hash(name) for name in PROMPTS}
 
-    async def generate(self, index: int, seed: SeedItem, rng: random.Random) -> Record | Rejection:
+    async def make(self, index: int, seed: SeedItem, rng: random.Random) -> tuple[Record | Rejection, TeacherTurns]:
         """One PLUG record."""
         target = self.spread.pick(index, rng)
         turns = TeacherTurns(self.context, rng)
         meta: dict[str, Any] = {"seed": {"origin": seed.origin}, "pivot_lang": self.pivot.code, "format": self.format}
-        try:
-            if seed.text is not None:
-                hub_text, hub = seed.text, get(seed.lang) if seed.lang else self.pivot
-            else:
-                hub_text, asked = await teacher_instruction(turns, self.pivot, rng)
-                hub, meta["seed"] = self.pivot, {**meta["seed"], **asked}
-            if not hub_text:
-                return Rejection("empty_seed")
-            instruction = hub_text if hub == target else await translate(turns, hub_text, target)
-            pivot_answer, finish_pivot = await answer(turns, instruction, self.pivot)
-            target_answer, finish_target = await answer(
-                turns, instruction, target, pivot_answer=pivot_answer, pivot_lang=self.pivot
-            )
-        except TeacherRequestFailed as failure:
-            return Rejection(f"teacher_failed:{failure.reason}")
+        if seed.text is not None:
+            hub_text, hub = seed.text, get(seed.lang) if seed.lang else self.pivot
+        else:
+            hub_text, asked = await teacher_instruction(turns, self.pivot, rng)
+            hub, meta["seed"] = self.pivot, {**meta["seed"], **asked}
+        if not hub_text:
+            return Rejection("empty_seed"), turns
+        instruction = hub_text if hub == target else await translate(turns, hub_text, target)
+        pivot_answer, finish_pivot = await answer(turns, instruction, self.pivot)
+        target_answer, finish_target = await answer(
+            turns, instruction, target, pivot_answer=pivot_answer, pivot_lang=self.pivot
+        )
         if self.format == "plug":
             head_pivot, head_target = label(self.pivot), label(target)
             content = f"{head_pivot}\n{pivot_answer}\n\n{head_target}\n{target_answer}"
@@ -86,12 +82,8 @@ class Pivot:
             turn_langs=turn_langs,
             finish_reasons=[finish_pivot, finish_target],
             plan=[self.format],
-            teacher_model=self.context.teacher.model,
-            prompt_hashes=self.prompt_hashes,
-            usage=turns.usage(),
-            index=index,
         )
         if segments:
             meta["segments"] = segments
         messages = [{"role": "user", "content": instruction}, {"role": "assistant", "content": content}]
-        return Record("pivot", NAME, self.pivot.code, target.code, messages, meta=meta)
+        return Record("pivot", NAME, self.pivot.code, target.code, messages, meta=meta), turns

@@ -6,10 +6,9 @@ import random
 from dataclasses import dataclass
 
 from bayling_data.filters.base import Filter
-from bayling_data.generators.base import GenerationContext, Rejection, SeedItem, TeacherTurns
+from bayling_data.generators.base import GenerationContext, Rejection, SeedItem, TeacherGenerator, TeacherTurns
 from bayling_data.options import option
 from bayling_data.records import Record
-from bayling_data.teacher.errors import TeacherRequestFailed
 
 
 @dataclass
@@ -20,34 +19,32 @@ class TopicQuestionsOptions:
     question_styles: list[str] = option(["how", "why", "what"], "how the questions start")
 
 
-class TopicQuestions:
+class TopicQuestions(TeacherGenerator):
     """Generator `topic_questions`: a user question about the topic, in each language of --langs, answered
-    by the teacher."""
+    by the teacher. The base class rejects a record whose request failed and adds the provenance."""
 
     name = "topic_questions"
     Options = TopicQuestionsOptions
 
     def __init__(self, context: GenerationContext) -> None:
-        self.context = context
+        super().__init__(context)
         self.options: TopicQuestionsOptions = context.options
 
-    async def generate(self, index: int, seed: SeedItem, rng: random.Random) -> Record | Rejection:
+    async def make(self, index: int, seed: SeedItem, rng: random.Random) -> tuple[Record | Rejection, TeacherTurns]:
         lang = self.context.languages[index % len(self.context.languages)]
         style = rng.choice(self.options.question_styles)
         question = f"Answer in {lang.name}, in two sentences: {style} is {self.options.topic} done where you live?"
         turns = TeacherTurns(self.context, rng)
-        try:
-            reply = await turns.ask([{"role": "user", "content": question}])
-        except TeacherRequestFailed as failure:
-            return Rejection(f"teacher:{failure.reason}")
-        return Record(
+        reply = await turns.ask([{"role": "user", "content": question}])
+        record = Record(
             task="topic_question",
             generator=self.name,
             src_lang="eng_Latn",
             tgt_lang=lang.code,
             messages=[{"role": "user", "content": question}, {"role": "assistant", "content": reply.content}],
-            meta={"topic": self.options.topic, "turn_langs": ["eng_Latn", lang.code], "usage": turns.usage()},
+            meta={"topic": self.options.topic, "turn_langs": ["eng_Latn", lang.code]},
         )
+        return record, turns
 
 
 class MinAnswerWords(Filter):
