@@ -127,10 +127,11 @@ def extra_options(args: list[str], generator: str | None = None) -> tuple[Any, d
     others = []
     for other in registry.available() if generator else ():
         try:
-            if other != generator and registry.options_class(other) is not chosen:
-                others.append(registry.options_class(other))
+            declared = registry.options_class(other)
         except Exception:  # a broken plugin does not stop a run of another generator
             continue
+        if other != generator and declared is not chosen:
+            others.append(declared)
     found, rest = parse_flags([*([chosen] if chosen else []), *steps, *dict.fromkeys(others)], args)
     if rest:
         raise ValueError(f"no such option: {rest[0]} (`--help` lists the options)")
@@ -215,11 +216,9 @@ def _generator_help() -> str:
     lines = ["Options of the generators (only the chosen --generator's count; another's are ignored):"]
     for name in sorted(registry.available()):
         try:
-            rows = describe(registry.options_class(name))
+            lines.append(f"{name}: {describe(registry.options_class(name)) or 'none'}")
         except Exception as error:  # a broken plugin must not break --help
             lines.append(f"{name}: cannot load ({type(error).__name__}: {error})")
-            continue
-        lines.append(f"{name}: " + ("; ".join(f"{flag} ({default}): {text}" for flag, default, text in rows) or "none"))
     return "\n\n".join(lines)
 
 

@@ -143,11 +143,16 @@ def build(cls: type, values: dict[str, Any]) -> Any:
     return options
 
 
-def describe(cls: type) -> list[tuple[str, str, str]]:
-    """(flag, default, help) of every option of `cls`, for help texts."""
-    rows = []
+def default_of(declared: dataclasses.Field) -> Any:
+    """The default of a declared option (a fresh one for a list)."""
+    return declared.default_factory() if callable(declared.default_factory) else declared.default
+
+
+def describe(cls: type) -> str:
+    """`--flag (default): help; ...` for every option of `cls` (empty when it has none), for help texts."""
+    parts = []
     for declared in dataclasses.fields(cls):
-        default = declared.default_factory() if callable(declared.default_factory) else declared.default
+        default = default_of(declared)
         shown = ",".join(default) if isinstance(default, list) else default
-        rows.append((flag(declared.name), str(shown), declared.metadata.get("help", "")))
-    return rows
+        parts.append(f"{flag(declared.name)} ({shown}): {declared.metadata.get('help', '')}")
+    return "; ".join(parts)

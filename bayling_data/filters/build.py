@@ -22,7 +22,7 @@ except ImportError:  # Python 3.10
 
 from bayling_data.filters import registry
 from bayling_data.filters.base import FilterChain, Step, TeacherCheck
-from bayling_data.options import build, check_value, describe
+from bayling_data.options import build, check_value, default_of, describe
 from bayling_data.text.langid_backends import BACKENDS
 
 if TYPE_CHECKING:
@@ -117,19 +117,14 @@ def defaults() -> dict[str, Any]:
     found: dict[str, Any] = {"skip": []}
     for step in registry.steps().values():
         for declared in dataclasses.fields(step.Options):
-            value = declared.default_factory() if callable(declared.default_factory) else declared.default
-            found.setdefault(declared.name, value)
+            found.setdefault(declared.name, default_of(declared))
     return found
 
 
 def settings_help() -> str:
     """The settings of every installed step, for help texts (plugins' included)."""
-    lines = []
-    for name, step in registry.steps().items():
-        rows = describe(step.Options)
-        if rows:
-            lines.append(f"{name}: " + "; ".join(f"{flag} ({default}): {text}" for flag, default, text in rows))
-    return "\n\n".join(lines)
+    described = ((name, describe(step.Options)) for name, step in registry.steps().items())
+    return "\n\n".join(f"{name}: {text}" for name, text in described if text)
 
 
 def _check_backends(spec: str) -> None:

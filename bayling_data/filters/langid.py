@@ -117,10 +117,8 @@ class LanguageFilter(Filter):
         script = languages.script_of(code)
         text = without_tokens(text)  # a placeholder's Latin letters are not the turn's
         share = script_share(text, script) if script else None
-        if share is None:
-            return None
-        if share == 1.0:
-            return None  # every letter in the declared script
+        if share is None or share == 1.0:
+            return None  # no letters to judge, or every one in the declared script
         foreign = None
         if share >= self.min_script_share:
             weighed = without_source_words(text, source) if source and position >= 0 else text

@@ -27,7 +27,7 @@ def _urls(text: str) -> set[str]:
 
 
 def _emails(text: str) -> set[str]:
-    return {match.casefold() for match in EMAIL.findall(_strip(URL, text))}
+    return {match.casefold() for match in EMAIL.findall(URL.sub(" ", text))}
 
 
 def _placeholders(text: str) -> set[str]:
@@ -52,10 +52,6 @@ def _numbers(text: str) -> set[str]:
         if len(digits) >= 2:
             found.add(str(int(digits)))  # int() reads every Unicode digit script; leading zeros go
     return found
-
-
-def _strip(pattern: re.Pattern[str], text: str) -> str:
-    return pattern.sub(" ", text) if text else text
 
 
 class CarriedOver(Filter):
@@ -156,6 +152,7 @@ class Numbers(CarriedOver):
         return self.extract(translation) - numbers if numbers else set()
 
 
+SHAPE_LENGTH = (0.5, 2.0)  # a translation's length (script-adjusted) outside this share of its source differs
 # A break between two sentences (the last one's end is the final mark, counted apart).
 _SENTENCE_BREAK = re.compile(r"(?:[.!?।۔؟]\s+|[。！？])(?=\S)")
 _FINAL_KINDS = {**dict.fromkeys("?？؟;՞፧", "question"), **dict.fromkeys("!！", "exclamation")}
@@ -167,7 +164,7 @@ def _final_kind(text: str) -> str | None:
     return _FINAL_KINDS.get(stripped[-1]) if stripped else None
 
 
-def _shape_differences(source: str, translation: str, ratio: float, bounds: tuple[float, float]) -> list[str]:
+def _shape_differences(source: str, translation: str, ratio: float) -> list[str]:
     """The ways a translation's shape differs from its source's: each is common alone in good translations
     (measured: 0.02-1% of real ones), rare together."""
     translation = translation.replace("::", "።")  # Amharic typed without the Ethiopic full stop
@@ -180,7 +177,7 @@ def _shape_differences(source: str, translation: str, ratio: float, bounds: tupl
     src_end, tgt_end = _final_kind(source), _final_kind(translation)
     if src_end != tgt_end and not (src_end == "stop" and tgt_end is None):  # a dropped full stop is common
         differences.append("final_mark")
-    if not bounds[0] <= ratio <= bounds[1]:
+    if not SHAPE_LENGTH[0] <= ratio <= SHAPE_LENGTH[1]:
         differences.append("length")
     return differences
 
@@ -206,7 +203,7 @@ class Shape(Filter):
     def check(self, record: Record) -> str | None:
         for source, src, translation, tgt in translation_pairs(record):
             ratio = length_ratio(source, src, translation, tgt)
-            differences = _shape_differences(source, translation, ratio, (0.5, 2.0))
+            differences = _shape_differences(source, translation, ratio)
             if len(differences) > self.options.max_shape_differences:
                 record.scores["shape"] = differences
                 return "mismatch"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import Any
@@ -11,6 +12,7 @@ from bayling_data.generators.base import GenerationContext, Generator
 GROUP = "bayling_data.generators"
 
 
+@functools.cache  # installed packages do not change during a run: read the entry points once
 def available() -> dict[str, Any]:
     """Name -> generator class, for every installed generator."""
     return {ep.name: ep for ep in entry_points(group=GROUP)}
