@@ -43,12 +43,6 @@ class BadContent(InputError):
         self.record = record
 
 
-def _message(role: Any, content: Any, where: str, position: int) -> dict[str, str]:
-    if not isinstance(role, str):
-        raise InputError(f"{where}: message {position} has no role (a string such as user or assistant)")
-    return {"role": role, "content": content}
-
-
 def _messages(value: Any, where: str, field_name: str, role_key: str, content_key: str) -> list[dict[str, Any]]:
     """Messages from a list of objects, with the field names of a format; InputError when the shape is wrong."""
     if value is None:
@@ -67,7 +61,9 @@ def _messages(value: Any, where: str, field_name: str, role_key: str, content_ke
             role = SHAREGPT_ROLES.get(str(role).lower())
             if role is None:
                 raise InputError(f"{where}: message {position}: unknown speaker {item.get(role_key)!r}")
-        messages.append(_message(role, item[content_key], where, position))
+        if not isinstance(role, str):
+            raise InputError(f"{where}: message {position} has no role (a string such as user or assistant)")
+        messages.append({"role": role, "content": item[content_key]})
     return messages
 
 
