@@ -110,12 +110,18 @@ def from_text(cls: type, name: str, text: str) -> Any:
 
 
 def parse_flags(classes: list[type], args: list[str]) -> tuple[dict[type, dict[str, Any]], list[str]]:
-    """Values for the options of `classes` from `--name value` / `--name=value` arguments; returns them per
-    class and the arguments no class declares."""
+    """Values for the options of `classes` from `--name value` / `--name=value` arguments (a true-or-false
+    option also as `--name` / `--no-name`); returns them per class and the arguments no class declares."""
     owners: dict[str, tuple[type, str]] = {}
+    switches: dict[str, bool] = {}  # the flags of true-or-false options that take no value
     for cls in classes:  # a flag two classes declare belongs to the first
         for declared in dataclasses.fields(cls):
             owners.setdefault(flag(declared.name), (cls, declared.name))
+            if _base(_types(cls)[declared.name])[0] is bool:
+                negative = "--no-" + flag(declared.name).removeprefix("--")
+                owners.setdefault(negative, (cls, declared.name))
+                switches.setdefault(flag(declared.name), True)
+                switches.setdefault(negative, False)
     found: dict[type, dict[str, Any]] = {cls: {} for cls in classes}
     rest: list[str] = []
     position = 0
@@ -124,6 +130,11 @@ def parse_flags(classes: list[type], args: list[str]) -> tuple[dict[type, dict[s
         name, equals, text = argument.partition("=")
         if name not in owners:
             rest.append(argument)
+            position += 1
+            continue
+        if name in switches and (not equals or name.startswith("--no-")):
+            cls, field_name = owners[name]
+            found[cls][field_name] = switches[name]
             position += 1
             continue
         if not equals:
@@ -154,5 +165,8 @@ def describe(cls: type) -> str:
     for declared in dataclasses.fields(cls):
         default = default_of(declared)
         shown = ",".join(default) if isinstance(default, list) else default
-        parts.append(f"{flag(declared.name)} ({shown}): {declared.metadata.get('help', '')}")
+        names = flag(declared.name)
+        if isinstance(default, bool):
+            names += "/--no-" + names.removeprefix("--")
+        parts.append(f"{names} ({shown}): {declared.metadata.get('help', '')}")
     return "; ".join(parts)
