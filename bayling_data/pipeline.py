@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bayling_data import diversity
 from bayling_data.export import card
 from bayling_data.export.sinks import sink
 from bayling_data.export.writer import OutputFolder, PartWriter, atomic_write_bytes, finalize
@@ -114,12 +115,31 @@ def seed_items(options: GenerateOptions, start: int) -> Iterator[SeedItem]:
         yield SeedItem(text=text.strip(), lang=lang, origin=where)
 
 
-def _record_rng(options: GenerateOptions, index: int) -> random.Random:
-    return random.Random(f"{options.seed}:{options.generator}:{index}")
+TRIES_PER_SLOT = 8  # a slot whose record is rejected this often is given up (a later slot takes its place)
+
+
+def _record_rng(options: GenerateOptions, number: int, attempt: int) -> random.Random:
+    suffix = f":{attempt}" if attempt else ""  # a slot's first try draws what it always drew
+    return random.Random(f"{options.seed}:{options.generator}:{number}{suffix}")
+
+
+@dataclass
+class SlotResult:
+    """What a slot's tries gave: the rejected tries in order, and the last outcome with its verdict."""
+
+    failed: list[tuple[Record | Rejection, str | None]]
+    outcome: Record | Rejection
+    reason: str | None
+    tries: int
 
 
 async def run_generate(options: GenerateOptions, teacher: Teacher, chain: FilterChain) -> dict[str, Any]:
-    """Generate until exactly `options.target` records (--n, or a shard's share) pass the filters."""
+    """Generate until exactly `options.target` records (--n, or a shard's share) pass the filters.
+
+    Record number k of the job is a *slot*: its direction, language or turn mix is the k-th of a
+    balanced spread, and a rejected try is tried again with fresh draws for the same slot, so balance
+    holds over what is kept (not over attempts) and the dataset depends only on the seed.
+    """
     if not dataclasses.is_dataclass(options.generator_options):  # a mapping (or None): the declared defaults apply
         declared = registry.options_class(options.generator)
         options.generator_options = build_options(declared, options.generator_options or {})
@@ -144,7 +164,13 @@ async def run_generate(options: GenerateOptions, teacher: Teacher, chain: Filter
         chain.warm(folder.part_records("train", state))
     stats = RunStats.from_dict(state["stats"])
     context = GenerationContext(
-        teacher, options.langs, options.directions, options.generator_options, options.temperature, options.max_tokens
+        teacher,
+        options.langs,
+        options.directions,
+        options.generator_options,
+        options.temperature,
+        options.max_tokens,
+        checks=chain,
     )
     generator = registry.create(options.generator, context)
     state["prompt_hashes"] = getattr(generator, "prompt_hashes", {})
@@ -153,7 +179,7 @@ async def run_generate(options: GenerateOptions, teacher: Teacher, chain: Filter
     next_index = state["next_index"]
     seeds = seed_items(options, next_index)
     window = max(2 * options.concurrency, 4)  # enough dialogues in flight to keep every slot busy
-    pending: deque[tuple[int, asyncio.Task[tuple[Record | Rejection, str | None]]]] = deque()
+    pending: deque[tuple[int, SeedItem, asyncio.Task[SlotResult]]] = deque()
     progress = RunProgress(options.target, stats.kept, f"generate ({options.generator})", teacher.usage)
     last_flush = time.monotonic()
 
@@ -167,29 +193,44 @@ async def run_generate(options: GenerateOptions, teacher: Teacher, chain: Filter
     def save() -> None:
         writer.flush({"next_index": next_index, "stats": stats.to_dict(), "usage": teacher.usage.summary()})
 
-    async def make(number: int, seed: SeedItem) -> tuple[Record | Rejection, str | None]:
-        """One record and the verdict of the steps that look at it alone (teacher checks included), in its
-        own task: only dedup waits for the records before it."""
-        outcome = await generator.generate(number, seed, _record_rng(options, number))
-        if isinstance(outcome, Rejection):
-            return outcome, None
-        return outcome, (await chain.acheck_batch([outcome], "unordered"))[0]
+    async def fill(number: int, seed: SeedItem, first: int) -> SlotResult:
+        """Tries for one slot until a record passes the steps that look at it alone (teacher checks
+        included), in its own task: only dedup waits for the slots before it."""
+        failed: list[tuple[Record | Rejection, str | None]] = []
+        for attempt in range(first, TRIES_PER_SLOT):
+            outcome = await generator.generate(number, seed, _record_rng(options, number, attempt))
+            reason = None if isinstance(outcome, Rejection) else (await chain.acheck_batch([outcome], "unordered"))[0]
+            if reason is None and not isinstance(outcome, Rejection):
+                return SlotResult(failed, outcome, None, attempt + 1)
+            failed.append((outcome, reason))
+            if isinstance(outcome, Rejection) and not outcome.retry:
+                break
+        return SlotResult(failed[:-1], *failed[-1], first + len(failed))
 
     try:
-        index = next_index
+        index = attempts = next_index
         while stats.kept < options.target:
-            while len(pending) < window and index < max_attempts:
+            while len(pending) < window and stats.kept + len(pending) < options.target and attempts < max_attempts:
                 seed, number = next(seeds), options.global_index(index)
-                pending.append((index, asyncio.create_task(make(number, seed))))
+                pending.append((index, seed, asyncio.create_task(fill(number, seed, 0))))
                 index += 1
+                attempts += 1
             if not pending:
                 raise RunIncomplete(_too_many_rejects(stats, options.target, max_attempts))
-            position, task = pending[0]
+            position, seed, task = pending[0]
             # shielded: a stop (Ctrl-C, SIGTERM) cancels this loop, not the dialogue, whose request in flight
             # is still received and cached below; it leaves `pending` only once finished
-            outcome, reason = await asyncio.shield(task)
+            result = await asyncio.shield(task)
             pending.popleft()
-            _route(outcome, reason, chain, writer, stats)
+            for outcome, reason in result.failed:
+                _route(outcome, reason, chain, writer, stats)
+            attempts += result.tries - 1
+            verdict = _route(result.outcome, result.reason, chain, writer, stats)
+            if verdict is not None and result.reason is None and result.tries < TRIES_PER_SLOT:
+                # dedup rejected it: the same slot tries again, ahead of the slots after it
+                retry = fill(options.global_index(position), seed, result.tries)
+                pending.appendleft((position, seed, asyncio.create_task(retry)))
+                continue
             next_index = position + 1
             progress.update(stats.kept, stats.rejected)
             if writer.buffered >= options.shard_rows or time.monotonic() - last_flush >= options.checkpoint_seconds:
@@ -198,18 +239,19 @@ async def run_generate(options: GenerateOptions, teacher: Teacher, chain: Filter
     finally:
         ticker.cancel()
         teacher.stop_new_requests()  # in-flight answers still arrive and are cached for a later --resume
-        await asyncio.gather(ticker, *(task for _, task in pending), return_exceptions=True)
+        await asyncio.gather(ticker, *(task for _, _, task in pending), return_exceptions=True)
         save()
         progress.close()
     return _finish(folder, state, options)
 
 
 def _finish(folder: OutputFolder, state: dict[str, Any], options: GenerateOptions | FilterOptions) -> dict[str, Any]:
-    """Shards, dataset card and run summary; then the parts go."""
+    """Diversity figures, shards, dataset card and run summary; then the parts go."""
+    state["diversity"] = diversity.measure(folder.part_records("train", state))
     shards = finalize(folder, state, options.shard_rows, options.val_fraction, options.shard_mb, sink(options.output))
     state.update(complete=True, shards=shards, filters=options.filters)
     (folder.root / "README.md").write_text(card.render(state, shards, options.license), "utf-8")
-    keys = ("config", "filters", "stats", "skipped", "usage", "shards", "prompt_hashes")
+    keys = ("config", "filters", "stats", "diversity", "skipped", "usage", "shards", "prompt_hashes")
     summary = {k: state.get(k) for k in keys if k in state}
     atomic_write_bytes(folder.root / "run_summary.json", json.dumps(summary, ensure_ascii=False, indent=1).encode())
     folder.save_state(state)
@@ -221,16 +263,19 @@ def _finish(folder: OutputFolder, state: dict[str, Any], options: GenerateOption
 
 def _route(
     outcome: Record | Rejection, reason: str | None, chain: FilterChain, writer: PartWriter, stats: RunStats
-) -> None:
-    """Keep or reject a finished record, in input order: dedup runs here on what the other steps kept."""
+) -> str | None:
+    """Keep or reject a finished record, in input order: dedup runs here on what the other steps kept.
+    Returns the reason it was rejected for (None: kept)."""
     if isinstance(outcome, Rejection):
-        stats.add_rejected(f"generator:{outcome.reason}", outcome.record)
+        reason = outcome.reason if outcome.by_filter else f"generator:{outcome.reason}"
+        stats.add_rejected(reason, outcome.record, outcome.usage)
         if outcome.record is not None:
-            writer.add(outcome.record, f"generator:{outcome.reason}")
-        return
+            writer.add(outcome.record, reason)
+        return reason
     if reason is None:
         reason = chain.check_batch([outcome], "ordered")[0]
     _keep_or_reject(outcome, reason, writer, stats)
+    return reason
 
 
 def _keep_or_reject(record: Record, reason: str | None, writer: PartWriter, stats: RunStats) -> None:

@@ -20,6 +20,9 @@ TABLES = (
     "rejected_language",
     "unknown_language",
     "script_only_language",
+    "spend",  # requests and tokens that went into kept and into rejected records
+    "user_turns",  # who wrote the user turns of kept records (template, teacher) and the fallbacks
+    "cut_short",  # dialogues kept with fewer turns than planned, by the reason their next turn failed
 )
 
 
@@ -46,14 +49,33 @@ class RunStats:
             c["turn_type"][turn] += 1
         if instr := record.meta.get("instruction_lang"):
             c["instruction_lang"][instr] += 1
+        for writer in record.meta.get("user_turn_writers", []):
+            c["user_turns"][writer] += 1
+        if cut := record.meta.get("cut_short"):
+            c["cut_short"][cut.get("reason", "?")] += 1
+        self._count_spend("kept", record.meta.get("usage"))
 
-    def add_rejected(self, reason: str, record: Record | None) -> None:
-        """Count a rejected record (or a failed generation without one)."""
+    def add_rejected(self, reason: str, record: Record | None, usage: dict[str, int] | None = None) -> None:
+        """Count a rejected record (or a failed generation without one) and what it cost."""
         self.rejected += 1
         self.counts["rejected_reason"][reason] += 1
         if record is not None:
             self.counts["rejected_language"][record.tgt_lang or "?"] += 1
             self._count_unknown(record)
+        self._count_spend("rejected", usage or (record.meta.get("usage") if record is not None else None))
+
+    def _count_spend(self, side: str, usage: Any) -> None:
+        if isinstance(usage, dict):
+            spend = self.counts["spend"]
+            spend[f"{side}_requests"] += int(usage.get("calls", 0))
+            spend[f"{side}_prompt_tokens"] += int(usage.get("prompt_tokens", 0))
+            spend[f"{side}_completion_tokens"] += int(usage.get("completion_tokens", 0))
+
+    def wasted_share(self) -> float | None:
+        """The share of teacher requests that went into rejected records (None before any)."""
+        spend = self.counts["spend"]
+        total = spend["kept_requests"] + spend["rejected_requests"]
+        return spend["rejected_requests"] / total if total else None
 
     def _count_unknown(self, record: Record) -> None:
         for code in {record.src_lang, record.tgt_lang} - {""}:

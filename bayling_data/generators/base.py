@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
-from typing import Any, Protocol
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bayling_data.languages import Language
 from bayling_data.records import Record
 from bayling_data.resources import prompt_hash
 from bayling_data.teacher import Reply, Teacher, TeacherRequestFailed
+
+if TYPE_CHECKING:
+    from bayling_data.filters.base import FilterChain
 
 
 @dataclass(frozen=True)
@@ -27,6 +30,9 @@ class Rejection:
 
     reason: str
     record: Record | None = None
+    retry: bool = True  # False: another try of the same seed item cannot do better (an unusable seed)
+    by_filter: bool = False  # True: `reason` is a filter step's, given as a turn arrived (counted as that step's)
+    usage: dict[str, int] = field(default_factory=dict)  # what the tries cost (requests, tokens)
 
 
 @dataclass
@@ -39,6 +45,7 @@ class GenerationContext:
     options: Any = None  # the generator's own Options object (see bayling_data.options)
     temperature: float = 0.7
     max_tokens: int = 512
+    checks: FilterChain | None = None  # the run's filters: a dialogue is checked turn by turn as it is built
 
 
 class Generator(Protocol):
@@ -55,7 +62,7 @@ class TeacherGenerator:
     """What the built-in generators share: the context, prompt hashes, failure handling and provenance.
 
     A subclass sets `name`, `Options` and `PROMPTS` (the prompt templates it renders) and implements
-    `make`, which returns the record (or a rejection) and the `TeacherTurns` that made it. A request
+    `make`, which returns the record (or a rejection), asking the teacher through `TeacherTurns`. A request
     that fails after all retries rejects the record here (`teacher_failed:<reason>`), and every record
     gets the same provenance: teacher model, prompt hashes, token usage, index.
     """
@@ -69,21 +76,24 @@ class TeacherGenerator:
 
     async def generate(self, index: int, seed: SeedItem, rng: random.Random) -> Record | Rejection:
         """Build the record number `index` from `seed`, drawing every choice from `rng`."""
+        turns = TeacherTurns(self.context, rng)
         try:
-            made, turns = await self.make(index, seed, rng)
+            made = await self.make(index, seed, rng, turns)
         except TeacherRequestFailed as failure:
-            return Rejection(f"teacher_failed:{failure.reason}")
-        if isinstance(made, Record):
-            made.meta.update(
-                teacher_model=self.context.teacher.model,
-                prompt_hashes=self.prompt_hashes,
-                usage=turns.usage(),
-                index=index,
-            )
+            return Rejection(f"teacher_failed:{failure.reason}", usage=turns.usage())
+        if isinstance(made, Rejection):
+            made.usage = turns.usage()
+            return made
+        made.meta.update(
+            teacher_model=self.context.teacher.model,
+            prompt_hashes=self.prompt_hashes,
+            usage=turns.usage(),
+            index=index,
+        )
         return made
 
-    async def make(self, index: int, seed: SeedItem, rng: random.Random) -> tuple[Record | Rejection, TeacherTurns]:
-        """The record (or why not) and the teacher turns that made it; TeacherRequestFailed may escape."""
+    async def make(self, index: int, seed: SeedItem, rng: random.Random, turns: TeacherTurns) -> Record | Rejection:
+        """The record (or why not), asking the teacher through `turns`; TeacherRequestFailed may escape."""
         raise NotImplementedError
 
 

@@ -63,12 +63,11 @@ class Crosslingual(TeacherGenerator):
         self.mix = parse_mix(options.crosslingual_mix)
         self.spread = LanguageSpread(context.languages, options)
 
-    async def make(self, index: int, seed: SeedItem, rng: random.Random) -> tuple[Record | Rejection, TeacherTurns]:
+    async def make(self, index: int, seed: SeedItem, rng: random.Random, turns: TeacherTurns) -> Record | Rejection:
         """One cross-lingual record."""
         target = self.spread.pick(index, rng)
         kind = rng.choices(list(self.mix), weights=list(self.mix.values()), k=1)[0]
         hub = self.hubs[index // len(self.context.languages) % len(self.hubs)]
-        turns = TeacherTurns(self.context, rng)
         meta: dict[str, Any] = {"kind": kind, "hub": hub.code, "seed": {"origin": seed.origin}}
         if seed.text is not None:
             hub_text = seed.text
@@ -77,11 +76,11 @@ class Crosslingual(TeacherGenerator):
             hub_text, asked = await teacher_instruction(turns, hub, rng)
             meta["seed"].update(asked)
         if not hub_text:
-            return Rejection("empty_seed"), turns
+            return Rejection("empty_seed", retry=seed.text is None)
         if kind == "translate":
-            return await self._translation(hub, target, hub_text, turns, rng, meta), turns
+            return await self._translation(hub, target, hub_text, turns, rng, meta)
         answer_lang = target if kind == "native" else self._other(target, rng)
-        return await self._instruction(hub, target, answer_lang, hub_text, turns, meta), turns
+        return await self._instruction(hub, target, answer_lang, hub_text, turns, meta)
 
     def _other(self, target: Language, rng: random.Random) -> Language:
         choices = [lang for lang in (*self.hubs, *self.context.languages) if lang != target]

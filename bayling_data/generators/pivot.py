@@ -47,10 +47,9 @@ class Pivot(TeacherGenerator):
         targets = [lang for lang in context.languages if lang != self.pivot]
         self.spread = LanguageSpread(targets or context.languages, options)
 
-    async def make(self, index: int, seed: SeedItem, rng: random.Random) -> tuple[Record | Rejection, TeacherTurns]:
+    async def make(self, index: int, seed: SeedItem, rng: random.Random, turns: TeacherTurns) -> Record | Rejection:
         """One PLUG record."""
         target = self.spread.pick(index, rng)
-        turns = TeacherTurns(self.context, rng)
         meta: dict[str, Any] = {"seed": {"origin": seed.origin}, "pivot_lang": self.pivot.code, "format": self.format}
         if seed.text is not None:
             hub_text, hub = seed.text, get(seed.lang) if seed.lang else self.pivot
@@ -58,7 +57,7 @@ class Pivot(TeacherGenerator):
             hub_text, asked = await teacher_instruction(turns, self.pivot, rng)
             hub, meta["seed"] = self.pivot, {**meta["seed"], **asked}
         if not hub_text:
-            return Rejection("empty_seed"), turns
+            return Rejection("empty_seed", retry=seed.text is None)
         instruction = hub_text if hub == target else await translate(turns, hub_text, target)
         pivot_answer, finish_pivot = await answer(turns, instruction, self.pivot)
         target_answer, finish_target = await answer(
@@ -86,4 +85,4 @@ class Pivot(TeacherGenerator):
         if segments:
             meta["segments"] = segments
         messages = [{"role": "user", "content": instruction}, {"role": "assistant", "content": content}]
-        return Record("pivot", NAME, self.pivot.code, target.code, messages, meta=meta), turns
+        return Record("pivot", NAME, self.pivot.code, target.code, messages, meta=meta)

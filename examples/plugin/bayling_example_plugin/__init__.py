@@ -30,11 +30,10 @@ class TopicQuestions(TeacherGenerator):
         super().__init__(context)
         self.options: TopicQuestionsOptions = context.options
 
-    async def make(self, index: int, seed: SeedItem, rng: random.Random) -> tuple[Record | Rejection, TeacherTurns]:
+    async def make(self, index: int, seed: SeedItem, rng: random.Random, turns: TeacherTurns) -> Record | Rejection:
         lang = self.context.languages[index % len(self.context.languages)]
         style = rng.choice(self.options.question_styles)
         question = f"Answer in {lang.name}, in two sentences: {style} is {self.options.topic} done where you live?"
-        turns = TeacherTurns(self.context, rng)
         reply = await turns.ask([{"role": "user", "content": question}])
         record = Record(
             task="topic_question",
@@ -44,7 +43,7 @@ class TopicQuestions(TeacherGenerator):
             messages=[{"role": "user", "content": question}, {"role": "assistant", "content": reply.content}],
             meta={"topic": self.options.topic, "turn_langs": ["eng_Latn", lang.code]},
         )
-        return record, turns
+        return record
 
 
 class MinAnswerWords(Filter):
