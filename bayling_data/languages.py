@@ -67,12 +67,23 @@ class Language:
         return self.iso1 or self.iso3
 
     def name_in(self, lang: str) -> str:
-        """The language's name as written in instruction language `lang` (a FLORES code)."""
+        """The language's name as written in instruction language `lang` (a FLORES code): the registry's
+        Chinese and native names, else CLDR's (through langcodes), else the English name."""
         if lang.startswith("zho") or lang.startswith("yue"):
             return self.zh_name or self.name
         if lang == self.code:
             return self.native
-        return self.name
+        reader = find(lang)
+        return (_cldr_name(self.short, reader.short) if reader is not None else "") or self.name
+
+
+@functools.cache
+def _cldr_name(tag: str, in_tag: str) -> str:
+    """The CLDR name of language `tag` written in language `in_tag` ("" when CLDR has none)."""
+    import langcodes  # its name tables load on first use
+
+    name = langcodes.Language.get(tag).display_name(in_tag)
+    return "" if "[" in name or name == tag else name
 
 
 class UnknownLanguageError(ValueError):

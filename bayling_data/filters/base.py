@@ -133,6 +133,16 @@ class FilterChain:
             alive = self._settle(step, alive, verdicts, reasons, started)
         return reasons
 
+    def check_turns(self, record: Record, only: str | None = None) -> str | None:
+        """The first reason of the cheap steps (no teacher, no dedup) for a dialogue still being built, so
+        that no request is spent on a dialogue already lost; `only` names the one step to run. Not counted
+        in the chain's figures: the finished record goes through the whole chain."""
+        for step in self.filters:
+            wanted = isinstance(step, Filter) and not step.ordered and only in (None, step.name)
+            if wanted and (reason := step.check(record)):
+                return reason if reason.startswith(step.name) else f"{step.name}:{reason}"
+        return None
+
     def _start(self, records: list[Record], part: str) -> tuple[list[str | None], list[int]]:
         if part not in PARTS:
             raise ValueError(f"part must be one of {PARTS}")

@@ -8,6 +8,7 @@ from typing import Any, Optional
 
 from bayling_data.generators.base import GenerationContext, Rejection, SeedItem, TeacherGenerator, TeacherTurns
 from bayling_data.generators.seeds import teacher_seed
+from bayling_data.generators.user_turns import MODES, Intent, UserTurnWriter, resolve_mode
 from bayling_data.languages import Language, get
 from bayling_data.options import option
 from bayling_data.records import Record
@@ -30,6 +31,7 @@ DEFAULT_MIX = {
 STYLES = ("formal", "casual", "concise", "expanded", "children", "academic", "poetic", "headline")
 ASPECTS = ("word_choice", "grammar", "idioms", "culture", "alternatives")
 PARAGRAPH_TURNS = frozenset({"translate", "refine", "restyle", "correct_error"})
+HUBS = ("eng_Latn", "zho_Hans")  # BayLing 2's hub languages: an instruction language of every dialogue
 MIN_SEED_SCRIPT_SHARE = 0.5  # a seed mostly in another script would make the whole dialogue wrong
 PROMPTS = (
     "assistant_system",
@@ -38,6 +40,7 @@ PROMPTS = (
     "propose_replacement",
     "propose_error",
     "propose_question",
+    "write_user_turn",
 )
 
 
@@ -68,11 +71,12 @@ class Dialogue:
     tgt: Language
     instr: Language
     source_text: str
-    phrasings: dict[str, Any]
+    language_names: dict[str, str]
     messages: list[dict[str, str]] = field(default_factory=list)
     turn_langs: list[str | None] = field(default_factory=list)
     plan: list[str] = field(default_factory=list)
     template_ids: list[str] = field(default_factory=list)
+    writers: list[str] = field(default_factory=list)
     constraints: list[dict[str, Any]] = field(default_factory=list)
     finish_reasons: list[str] = field(default_factory=list)
     current: str = ""  # the latest translation
@@ -80,7 +84,19 @@ class Dialogue:
 
     def name(self, lang: Language) -> str:
         """A language's name as the instruction language writes it."""
-        return self.phrasings.get("language_names", {}).get(lang.code) or lang.name_in(self.instr.code)
+        return self.language_names.get(lang.code) or lang.name_in(self.instr.code)
+
+    def mark(self) -> tuple[tuple[int, ...], str, Language | None]:
+        """Where the dialogue stands, to `undo` a turn that failed its checks."""
+        lists = (self.messages, self.turn_langs, self.plan, self.template_ids, self.writers)
+        return (*map(len, lists), len(self.constraints), len(self.finish_reasons)), self.current, self.current_lang
+
+    def undo(self, mark: tuple[tuple[int, ...], str, Language | None]) -> None:
+        """Drop everything added after `mark`."""
+        lengths, self.current, self.current_lang = mark
+        lists = (self.messages, self.turn_langs, self.plan, self.template_ids, self.writers)
+        for kept, items in zip(lengths, (*lists, self.constraints, self.finish_reasons), strict=True):
+            del items[kept:]
 
 
 @dataclass
@@ -90,11 +106,26 @@ class InteractiveTranslationOptions:
     turn_mix: Optional[str] = option(None, "follow-up turn weights, e.g. refine=2,restyle=1,explain=1")
     min_turns: int = option(1, "fewest user/assistant turn pairs per dialogue", low=1, high=20)
     max_turns: int = option(5, "most user/assistant turn pairs per dialogue", low=1, high=20)
-    instruction_langs: Optional[list[str]] = option(None, "languages the user side may be written in")
+    instruction_langs: Optional[list[str]] = option(
+        None, "languages the user side is written in (default: each dialogue's source or target, or a hub)"
+    )
+    user_turns: str = option(
+        "auto",
+        "who writes the user turns: template, teacher, mix (auto: mix, but template with the embedded or mock teacher)",
+        choices=MODES,
+    )
+    turn_checks: bool = option(
+        True, "check each turn as it arrives and end a failing dialogue there (off: check finished dialogues only)"
+    )
 
 
 class InteractiveTranslation(TeacherGenerator):
-    """Generator `interactive_translation`: 1 to 5 user/assistant turn pairs about one translation."""
+    """Generator `interactive_translation`: 1 to 5 user/assistant turn pairs about one translation.
+
+    Each turn pair is checked by the run's cheap filters as it arrives: a dialogue whose first translation
+    fails ends at once, and one whose later turn fails ends before it (kept when it still has
+    --min-turns), so no request is spent on what would be thrown away.
+    """
 
     name = NAME
     Options = InteractiveTranslationOptions
@@ -107,16 +138,30 @@ class InteractiveTranslation(TeacherGenerator):
         self.min_turns, self.max_turns = options.min_turns, options.max_turns
         if not self.min_turns <= self.max_turns:
             raise ValueError("need --min-turns <= --max-turns")
-        self.phrasings = templates(NAME)
-        chosen = options.instruction_langs
-        codes = [lang.code for lang in context.languages]
-        if chosen:
-            self.instruction_langs = [get(c).code for c in chosen]
-            missing = [c for c in self.instruction_langs if c not in self.phrasings]
-            if missing:
-                raise ValueError(f"no templates for instruction language(s) {missing}; have {sorted(self.phrasings)}")
-        else:
-            self.instruction_langs = [c for c in self.phrasings if c in codes] or ["eng_Latn", "zho_Hans"]
+        teacher = context.teacher
+        mode = resolve_mode(options.user_turns, teacher.embedded or teacher.model.startswith("mock"))
+        self.users = UserTurnWriter(mode, templates(NAME), context.checks)
+        chosen = [c for c in options.instruction_langs or [] if c != "auto"]
+        self.instruction_langs = [get(c).code for c in chosen]
+        missing = [c for c in self.instruction_langs if mode == "template" and not self.users.has_templates(c)]
+        if missing:
+            raise ValueError(
+                f"no templates for instruction language(s) {missing} (have {sorted(self.users.phrasings)}):"
+                " use --user-turns teacher or mix to have the teacher write them"
+            )
+
+    def _instruction_lang(self, src: Language, tgt: Language, rng: random.Random) -> Language:
+        """The chosen languages in turn, or the dialogue's source, its target or a hub (templates only
+        where the teacher writes none)."""
+        if self.instruction_langs:
+            return get(rng.choice(self.instruction_langs))
+        candidates = {lang.code: weight for lang, weight in ((src, 2.0), (tgt, 2.0))}
+        for hub in HUBS:
+            candidates.setdefault(hub, 1.0)
+        if self.users.mode == "template":
+            candidates = {c: w for c, w in candidates.items() if self.users.has_templates(c)}
+        codes = sorted(candidates)
+        return get(rng.choices(codes, weights=[candidates[c] for c in codes])[0])
 
     def _plan(self, rng: random.Random, can_switch: bool) -> list[str]:
         turns = rng.randint(self.min_turns, self.max_turns)
@@ -134,13 +179,12 @@ class InteractiveTranslation(TeacherGenerator):
                 return matching[index % len(matching)]
         return directions[index % len(directions)]
 
-    async def make(self, index: int, seed: SeedItem, rng: random.Random) -> tuple[Record | Rejection, TeacherTurns]:
-        """Build one dialogue."""
+    async def make(self, index: int, seed: SeedItem, rng: random.Random, turns: TeacherTurns) -> Record | Rejection:
+        """Build one dialogue, checking each turn pair as it arrives."""
         src, tgt = self._direction(index, seed)
-        instr = get(rng.choice(self.instruction_langs))
+        instr = self._instruction_lang(src, tgt, rng)
         others = [lang for lang in self.context.languages if lang not in (src, tgt)]
         plan = self._plan(rng, can_switch=bool(others))
-        turns = TeacherTurns(self.context, rng)
         seed_info: dict[str, Any] = {"origin": seed.origin}
         if seed.text is not None:
             text = seed.text
@@ -148,33 +192,74 @@ class InteractiveTranslation(TeacherGenerator):
             text, asked = await teacher_seed(turns, src, rng)
             seed_info.update(asked)
         if not text:
-            return Rejection("empty_seed"), turns
+            return Rejection("empty_seed", retry=seed.text is None)
         share = script_share(text, src.script)
         if share is not None and share < MIN_SEED_SCRIPT_SHARE:
-            return Rejection(f"seed_wrong_script:{src.code}"), turns
-        dialogue = Dialogue(src, tgt, instr, text, self.phrasings[instr.code])
+            return Rejection(f"seed_wrong_script:{src.code}", retry=seed.text is None)
+        names = self.users.phrasings.get(instr.code, {}).get("language_names", {})
+        dialogue = Dialogue(src, tgt, instr, text, names)
+        cut: dict[str, Any] | None = None
         for kind in plan:
-            await self._turn(kind, dialogue, turns, rng, others)
-        task = "translate" if len(dialogue.plan) == 1 else NAME
-        meta = {
-            "plan": dialogue.plan,
-            "templates": dialogue.template_ids,
-            "instruction_lang": instr.code,
-            "seed": seed_info,
-            "source_text": text,
-            "constraints": dialogue.constraints,
-            "turn_langs": dialogue.turn_langs,
-            "finish_reasons": dialogue.finish_reasons,
-        }
-        return Record(task, NAME, src.code, tgt.code, dialogue.messages, meta=meta), turns
+            mark = dialogue.mark()
+            unwritten = await self._turn(kind, dialogue, turns, rng, others)
+            failure = unwritten or self._check(dialogue, seed_info)
+            if failure is None:
+                continue
+            if mark[0][2] < self.min_turns:  # too few turns before this one: the dialogue is lost
+                return Rejection(failure, record=self._record(dialogue, seed_info), by_filter=unwritten is None)
+            dialogue.undo(mark)
+            cut = {"planned_turns": len(plan), "reason": failure}
+            break
+        return self._record(dialogue, seed_info, cut)
 
-    def _user(self, dialogue: Dialogue, key: str, rng: random.Random, lang: str | None, **values: str) -> None:
-        options = dialogue.phrasings.get(key) or self.phrasings["eng_Latn"][key]
-        template_id = rng.choice(sorted(options))
-        names = {"src": dialogue.name(dialogue.src), "tgt": dialogue.name(dialogue.current_lang or dialogue.tgt)}
-        dialogue.messages.append({"role": "user", "content": options[template_id].format(**names, **values)})
-        dialogue.template_ids.append(template_id)
-        dialogue.turn_langs.append(lang)
+    def _check(self, dialogue: Dialogue, seed_info: dict[str, Any]) -> str | None:
+        """The run's cheap filters on the dialogue so far (None: it passes, or the run has no filters)."""
+        checks = self.context.checks
+        if checks is None or not self.context.options.turn_checks:
+            return None
+        return checks.check_turns(self._record(dialogue, seed_info))
+
+    def _record(self, d: Dialogue, seed_info: dict[str, Any], cut: dict[str, Any] | None = None) -> Record:
+        task = "translate" if len(d.plan) == 1 else NAME
+        meta = {
+            "plan": list(d.plan),
+            "templates": list(d.template_ids),
+            "user_turn_writers": list(d.writers),
+            "instruction_lang": d.instr.code,
+            "seed": seed_info,
+            "source_text": d.source_text,
+            "constraints": list(d.constraints),
+            "turn_langs": list(d.turn_langs),
+            "finish_reasons": list(d.finish_reasons),
+        }
+        if cut:
+            meta["cut_short"] = cut
+        return Record(task, NAME, d.src.code, d.tgt.code, list(d.messages), meta=meta)
+
+    async def _user(
+        self,
+        d: Dialogue,
+        turns: TeacherTurns,
+        rng: random.Random,
+        kind: str,
+        key: str,
+        lang: str | None,
+        required: list[str],
+        **values: str,
+    ) -> str | None:
+        """Add the user turn of type `kind` asking for `key` (a template key) with the `required` strings
+        in it; returns why not when none could be written."""
+        values = {"src": d.name(d.src), "tgt": d.name(d.current_lang or d.tgt), **values}
+        intent = Intent(key, values, required, d.source_text if key == "translate" else None)
+        written = await self.users.write(intent, d.instr, turns, rng, [d.current] if d.current else [])
+        if isinstance(written, str):
+            return written
+        d.messages.append({"role": "user", "content": written.text})
+        d.template_ids.append(written.template_id)
+        d.writers.append(written.writer)
+        d.turn_langs.append(lang)
+        d.plan.append(kind)
+        return None
 
     async def _assistant(
         self,
@@ -202,106 +287,109 @@ class InteractiveTranslation(TeacherGenerator):
 
     async def _turn(
         self, kind: str, d: Dialogue, turns: TeacherTurns, rng: random.Random, others: list[Language]
-    ) -> None:
+    ) -> str | None:
+        """Add one user/assistant turn pair of type `kind` (or of a fallback type when the teacher proposed
+        nothing checkable); returns why not when its user turn could not be written."""
         instr = d.instr.code
         if kind == "translate":
-            self._user(d, "translate", rng, None, text=d.source_text)
-            d.plan.append(kind)
+            if unwritten := await self._user(d, turns, rng, kind, "translate", None, [d.name(d.tgt)]):
+                return unwritten
             d.current_lang = d.tgt
             d.current = await self._assistant(d, turns, "translate", d.tgt)
-            return
+            return None
         lang = d.current_lang or d.tgt
-        if kind == "refine" and await self._refine(d, turns, rng, lang):
-            return
+        if kind == "refine":
+            refined = await self._refine(d, turns, rng, lang)
+            if refined is not False:
+                return refined
         if kind == "correct_error":
             proposal = await self._propose(turns, "propose_error", lang=lang, translation=d.current)
             wrong = str(proposal.get("wrong", "")).strip()
             if wrong and wrong in d.current and len(wrong) < len(d.current):
-                self._user(d, "correct_error", rng, instr, wrong=wrong)
-                d.plan.append(kind)
+                if unwritten := await self._user(d, turns, rng, kind, "correct_error", instr, [wrong], wrong=wrong):
+                    return unwritten
                 before = d.current
                 d.current = await self._assistant(d, turns, "correct_error", lang)
                 d.constraints.append(
                     {"turn": len(d.plan) - 1, "kind": "correct_error", "wrong": wrong, "changed": d.current != before}
                 )
-                return
+                return None
             kind = "restyle"  # the teacher found nothing checkable to point at
         if kind == "content_question":
             proposal = await self._propose(turns, "propose_question", lang=d.instr, text=d.source_text)
             question = str(proposal.get("question", "")).strip()
             if question and len(question) < 300:
-                self._user(d, "content_question", rng, instr, question=question)
-                d.plan.append(kind)
+                if unwritten := await self._user(d, turns, rng, kind, "content_question", instr, [], question=question):
+                    return unwritten
                 await self._assistant(d, turns, "explain", d.instr)
-                return
+                return None
             kind = "restyle"
         if kind == "switch_target" and others:
             new = rng.choice(others)
-            self._user(d, "switch_target", rng, instr, new_tgt=d.name(new))
-            d.plan.append(kind)
+            if unwritten := await self._user(
+                d, turns, rng, kind, "switch_target", instr, [d.name(new)], new_tgt=d.name(new)
+            ):
+                return unwritten
             d.current_lang = new
             d.current = await self._assistant(d, turns, "translate", new)
-            return
+            return None
         if kind == "back_translate":
-            self._user(d, "back_translate", rng, instr)
-            d.plan.append(kind)
+            if unwritten := await self._user(d, turns, rng, kind, "back_translate", instr, [d.name(d.src)]):
+                return unwritten
             await self._assistant(d, turns, "back_translate", None)
-            return
+            return None
         if kind == "explain":
-            aspect = rng.choice(ASPECTS)
-            self._user(d, f"explain.{aspect}", rng, instr)
-            d.plan.append(kind)
+            if unwritten := await self._user(d, turns, rng, kind, f"explain.{rng.choice(ASPECTS)}", instr, []):
+                return unwritten
             await self._assistant(d, turns, "explain", d.instr)
-            return
+            return None
         style = rng.choice(STYLES)
-        self._user(d, f"restyle.{style}", rng, instr)
-        d.plan.append("restyle")
+        if unwritten := await self._user(d, turns, rng, "restyle", f"restyle.{style}", instr, []):
+            return unwritten
         before = d.current
         d.current = await self._assistant(d, turns, "restyle", lang)
         d.constraints.append({"turn": len(d.plan) - 1, "kind": f"restyle.{style}", "changed": d.current != before})
+        return None
 
-    async def _refine(self, d: Dialogue, turns: TeacherTurns, rng: random.Random, lang: Language) -> bool:
-        """A refine turn with checkable constraints; False when the teacher proposed nothing usable."""
+    async def _refine(self, d: Dialogue, turns: TeacherTurns, rng: random.Random, lang: Language) -> str | bool | None:
+        """A refine turn with checkable constraints: None when added, why not when its user turn could not
+        be written, False when the teacher proposed nothing usable."""
+        separator = self.users.phrasings.get(d.instr.code, {}).get("word_separator", ", ")
         if rng.random() < 0.5:
             proposal = await self._propose(turns, "propose_constraints", lang=lang, translation=d.current)
             words = [str(w).strip() for w in proposal.get("words", [])][:3]
             words = [w for w in words if _usable_word(w, lang)]
             if not words:
                 return False
-            separator = d.phrasings.get("word_separator", ", ")
-            self._user(d, "refine.include", rng, d.instr.code, words=separator.join(words))
-            d.plan.append("refine")
+            if unwritten := await self._user(
+                d, turns, rng, "refine", "refine.include", d.instr.code, words, words=separator.join(words)
+            ):
+                return unwritten
             d.current = await self._assistant(d, turns, "refine", lang, must_include=words)
-            found = [w.casefold() in d.current.casefold() for w in words]
-            d.constraints.append(
-                {
-                    "turn": len(d.plan) - 1,
-                    "kind": "include",
-                    "words": words,
-                    "satisfied": found,
-                    "all_satisfied": all(found),
-                }
-            )
-            return True
-        proposal = await self._propose(turns, "propose_replacement", lang=lang, translation=d.current)
-        old, new = str(proposal.get("replace", "")).strip(), str(proposal.get("with", "")).strip()
-        if old == new or old not in d.current or not _usable_word(old, lang) or not _usable_word(new, lang):
-            return False
-        self._user(d, "refine.replace", rng, d.instr.code, old=old, new=new)
-        d.plan.append("refine")
-        d.current = await self._assistant(d, turns, "refine", lang, must_include=[new])
-        found = [new.casefold() in d.current.casefold()]
-        d.constraints.append(
-            {
-                "turn": len(d.plan) - 1,
-                "kind": "replace",
-                "words": [new],
-                "replaced": old,
-                "satisfied": found,
-                "all_satisfied": all(found),
-            }
-        )
-        return True
+            kind, replaced = "include", None
+        else:
+            proposal = await self._propose(turns, "propose_replacement", lang=lang, translation=d.current)
+            old, new = str(proposal.get("replace", "")).strip(), str(proposal.get("with", "")).strip()
+            if old == new or old not in d.current or not _usable_word(old, lang) or not _usable_word(new, lang):
+                return False
+            if unwritten := await self._user(
+                d, turns, rng, "refine", "refine.replace", d.instr.code, [old, new], old=old, new=new
+            ):
+                return unwritten
+            d.current = await self._assistant(d, turns, "refine", lang, must_include=[new])
+            words, kind, replaced = [new], "replace", old
+        found = [w.casefold() in d.current.casefold() for w in words]
+        constraint = {
+            "turn": len(d.plan) - 1,
+            "kind": kind,
+            "words": words,
+            "satisfied": found,
+            "all_satisfied": all(found),
+        }
+        if replaced is not None:
+            constraint["replaced"] = replaced
+        d.constraints.append(constraint)
+        return None
 
 
 def _usable_word(word: str, lang: Language) -> bool:

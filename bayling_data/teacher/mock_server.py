@@ -2,7 +2,9 @@
 
 It answers chat completions with text in the language the prompt asks for ("Output language:
 NAME (CODE)"), derived from a hash of the request, so the same request always gets the same
-answer. It can add latency, inject faults and rate limits, and counts what it served (`GET /_stats`).
+answer; 10% of answers miss the words they must include, and 5% of the user turns it writes are in
+the wrong language (so that code checking a teacher's answers sees both kinds). It can add latency,
+inject faults and rate limits, and counts what it served (`GET /_stats`).
 It also serves the files and batches endpoints of the Batch API.
 """
 
@@ -146,6 +148,7 @@ class Faults:
     empty: float = 0.0
     malformed_json: float = 0.0
     drop_connection: float = 0.0
+    wrong_language: float = 0.0  # free-text answers in another language (decided by the request's hash)
     seed: int = 0
 
 
@@ -189,9 +192,10 @@ class MockState:
         return headers, remaining < 0
 
 
-def answer(body: dict[str, Any], phrasebook: dict[str, str] | None = None) -> str:
+def answer(body: dict[str, Any], phrasebook: dict[str, str] | None = None, wrong_language: float = 0.0) -> str:
     """The deterministic answer to a chat request body. A translation request for a text in `phrasebook`
-    gets the phrasebook's translation (a faithful teacher, for round-trip checks)."""
+    gets the phrasebook's translation (a faithful teacher, for round-trip checks); a share
+    `wrong_language` of free-text answers comes in another language."""
     messages = body.get("messages", [])
     text = "\n".join(str(m.get("content", "")) for m in messages)
     digest = hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).digest()
@@ -204,6 +208,9 @@ def answer(body: dict[str, Any], phrasebook: dict[str, str] | None = None) -> st
     quoted = DELIMITED.findall(last)
     if phrasebook and "Task: translate text" in last and quoted and quoted[-1] in phrasebook:
         return phrasebook[quoted[-1]]
+    writes_user_turn = "Task: write user turn" in last
+    if rng.random() < (0.05 if writes_user_turn else wrong_language):  # 5% of user turns in the wrong language
+        lang = "deu_Latn" if lang == FALLBACK else FALLBACK
     reply = pseudo_text(lang, rng)
     required = MUST_INCLUDE.findall(text)
     if required and rng.random() > 0.1:  # 10% of answers miss their constraint words
@@ -356,7 +363,7 @@ def _completion(body: dict[str, Any], state: MockState) -> dict[str, Any]:
     state.unique_requests.add(hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest())
     last = str((body.get("messages") or [{}])[-1].get("content", ""))
     state.counters.update(f"task:{task.strip()}" for task in TASK.findall(last)[:1])  # what was asked, by kind
-    content = answer(body, state.phrasebook)
+    content = answer(body, state.phrasebook, state.faults.wrong_language)
     max_tokens = int(body.get("max_tokens") or 1_000_000)
     words = content.split(" ")
     finish = "stop"
