@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from bayling_data import languages
+from bayling_data import diversity, languages
 from bayling_data.export import card
 from bayling_data.export.sinks import sink
 from bayling_data.export.writer import OutputFolder
@@ -499,6 +499,9 @@ def filter_(
     except KeyboardInterrupt:
         raise fail("interrupted", 130) from None
     typer.echo(card.stats_tables(state["stats"]))
+    if state.get("diversity"):
+        typer.echo(f"\n## Diversity (first {diversity.SAMPLE:,} dialogues per instruction language)\n")
+        typer.echo(diversity.table(state["diversity"]))
     s = state["stats"]
     if state.get("skipped"):
         shown = "; ".join(state["skipped"][:3])
@@ -655,6 +658,9 @@ def stats(folder: Annotated[Path, typer.Argument(help="An output folder of gener
     if state is None:
         raise fail(f"{folder} is not a bayling-data output folder (no .bayling/state.json)")
     typer.echo(card.stats_tables(state["stats"]))
+    if state.get("diversity"):
+        typer.echo(f"\n## Diversity (first {diversity.SAMPLE:,} dialogues per instruction language)\n")
+        typer.echo(diversity.table(state["diversity"]))
     typer.echo(f"\nkept {state['stats']['kept']}, rejected {state['stats']['rejected']}, complete: {state['complete']}")
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import yaml
 
-from bayling_data import __version__, languages
+from bayling_data import __version__, diversity, languages
 
 TABLE_TITLES = {
     "language": "Records per language",
@@ -78,6 +78,26 @@ def stats_tables(stats: dict[str, Any]) -> str:
     )
 
 
+def _diversity_section(state: dict[str, Any]) -> str:
+    """How varied the turns are, per instruction language, and what rejected records cost."""
+    figures = state.get("diversity")
+    spend = state["stats"]["counts"].get("spend") or {}
+    if not figures and not spend:
+        return ""
+    lines = ["## Diversity and cost\n"]
+    if figures:
+        lines += [
+            f"Over the first {diversity.SAMPLE:,} kept dialogues of each instruction language, source text masked:\n",
+            diversity.table(figures),
+            "",
+        ]
+    total = spend.get("kept_requests", 0) + spend.get("rejected_requests", 0)
+    if total:
+        share = spend.get("rejected_requests", 0) / total
+        lines.append(f"Teacher requests: {total}, of which {share:.1%} went into rejected records.\n")
+    return "\n".join(lines) + "\n"
+
+
 def render(state: dict[str, Any], shards: dict[str, list[str]], license_id: str = "other") -> str:
     """The whole README.md."""
     stats, usage, config = state["stats"], state.get("usage", {}), state["config"]
@@ -110,7 +130,7 @@ results, teacher model, prompt hashes, token usage), `scores` (JSON: filter sign
 
 {stats_tables(stats)}
 
-## Teacher and usage
+{_diversity_section(state)}## Teacher and usage
 
 | counter | value |
 |---|---:|
