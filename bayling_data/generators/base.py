@@ -81,15 +81,18 @@ class TeacherGenerator:
             made = await self.make(index, seed, rng, turns)
         except TeacherRequestFailed as failure:
             return Rejection(f"teacher_failed:{failure.reason}", usage=turns.usage())
+        provenance = {
+            "teacher_model": self.context.teacher.model,
+            "prompt_hashes": self.prompt_hashes,
+            "usage": turns.usage(),
+            "index": index,
+        }
         if isinstance(made, Rejection):
-            made.usage = turns.usage()
+            made.usage = provenance["usage"]
+            if made.record is not None:  # a dialogue ended by its first turn: kept apart for review
+                made.record.meta.update(provenance)
             return made
-        made.meta.update(
-            teacher_model=self.context.teacher.model,
-            prompt_hashes=self.prompt_hashes,
-            usage=turns.usage(),
-            index=index,
-        )
+        made.meta.update(provenance)
         return made
 
     async def make(self, index: int, seed: SeedItem, rng: random.Random, turns: TeacherTurns) -> Record | Rejection:

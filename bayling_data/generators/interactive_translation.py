@@ -202,22 +202,23 @@ class InteractiveTranslation(TeacherGenerator):
         for kind in plan:
             mark = dialogue.mark()
             unwritten = await self._turn(kind, dialogue, turns, rng, others)
-            failure = unwritten or self._check(dialogue, seed_info)
+            probe = self._record(dialogue, seed_info)  # what the filters see (and record their signals in)
+            failure = unwritten or self._check(probe)
             if failure is None:
                 continue
             if mark[0][2] < self.min_turns:  # too few turns before this one: the dialogue is lost
-                return Rejection(failure, record=self._record(dialogue, seed_info), by_filter=unwritten is None)
+                return Rejection(failure, record=probe, by_filter=unwritten is None)
             dialogue.undo(mark)
             cut = {"planned_turns": len(plan), "reason": failure}
             break
         return self._record(dialogue, seed_info, cut)
 
-    def _check(self, dialogue: Dialogue, seed_info: dict[str, Any]) -> str | None:
+    def _check(self, probe: Record) -> str | None:
         """The run's cheap filters on the dialogue so far (None: it passes, or the run has no filters)."""
         checks = self.context.checks
         if checks is None or not self.context.options.turn_checks:
             return None
-        return checks.check_turns(self._record(dialogue, seed_info))
+        return checks.check_turns(probe)
 
     def _record(self, d: Dialogue, seed_info: dict[str, Any], cut: dict[str, Any] | None = None) -> Record:
         task = "translate" if len(d.plan) == 1 else NAME
