@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from bayling_data import diversity
-from bayling_data.export import card
+from bayling_data.export import card, charts
 from bayling_data.export.sinks import sink
 from bayling_data.export.writer import OutputFolder, PartWriter, atomic_write_bytes, finalize
 from bayling_data.filters import FilterChain
@@ -183,10 +183,12 @@ async def run_generate(options: GenerateOptions, teacher: Teacher, chain: Filter
     progress = RunProgress(options.target, stats.kept, f"generate ({options.generator})", teacher.usage)
     last_flush = time.monotonic()
 
+    unrouted = [0]  # rejected tries of slots still in flight: shown at once, written when their slot's turn comes
+
     async def tick() -> None:  # progress moves with teacher requests too, not only with finished records
         while True:
             await asyncio.sleep(1.0)
-            progress.update(stats.kept, stats.rejected)
+            progress.update(stats.kept, stats.rejected + unrouted[0])
 
     ticker = asyncio.create_task(tick())
 
@@ -203,6 +205,7 @@ async def run_generate(options: GenerateOptions, teacher: Teacher, chain: Filter
             if reason is None and not isinstance(outcome, Rejection):
                 return SlotResult(failed, outcome, None, attempt + 1)
             failed.append((outcome, reason))
+            unrouted[0] += 1
             if isinstance(outcome, Rejection) and not outcome.retry:
                 break
         return SlotResult(failed[:-1], *failed[-1], first + len(failed))
@@ -222,6 +225,7 @@ async def run_generate(options: GenerateOptions, teacher: Teacher, chain: Filter
             # is still received and cached below; it leaves `pending` only once finished
             result = await asyncio.shield(task)
             pending.popleft()
+            unrouted[0] -= len(result.failed) + (result.reason is not None or isinstance(result.outcome, Rejection))
             for outcome, reason in result.failed:
                 _route(outcome, reason, chain, writer, stats)
             attempts += result.tries - 1
@@ -232,7 +236,7 @@ async def run_generate(options: GenerateOptions, teacher: Teacher, chain: Filter
                 pending.appendleft((position, seed, asyncio.create_task(retry)))
                 continue
             next_index = position + 1
-            progress.update(stats.kept, stats.rejected)
+            progress.update(stats.kept, stats.rejected + unrouted[0])
             if writer.buffered >= options.shard_rows or time.monotonic() - last_flush >= options.checkpoint_seconds:
                 save()
                 last_flush = time.monotonic()
@@ -250,6 +254,7 @@ def _finish(folder: OutputFolder, state: dict[str, Any], options: GenerateOption
     state["diversity"] = diversity.measure(folder.part_records("train", state))
     shards = finalize(folder, state, options.shard_rows, options.val_fraction, options.shard_mb, sink(options.output))
     state.update(complete=True, shards=shards, filters=options.filters)
+    state["charts"] = charts.write_card_charts(folder.root, state["stats"])
     (folder.root / "README.md").write_text(card.render(state, shards, options.license), "utf-8")
     keys = ("config", "filters", "stats", "diversity", "skipped", "usage", "shards", "prompt_hashes")
     summary = {k: state.get(k) for k in keys if k in state}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 
 import pytest
 from conftest import generate_args, run_cli
@@ -40,7 +41,9 @@ def push_env(hub: HubServer, tmp_path, token: str) -> dict[str, str]:
 
 
 def local_files(folder) -> dict[str, bytes]:
-    files = {p.relative_to(folder).as_posix(): p.read_bytes() for p in (folder / "data").glob("*.parquet")}
+    """What a push must upload: the shards, the card's charts (so the Hub page shows them), the card."""
+    shards = [*(folder / "data").glob("*.parquet"), *(folder / "charts").glob("*.svg")]
+    files = {p.relative_to(folder).as_posix(): p.read_bytes() for p in shards}
     files["README.md"] = (folder / "README.md").read_bytes()
     return files
 
@@ -97,3 +100,7 @@ def test_card_header_is_what_the_hub_expects(dataset_folder):
     splits = {f["split"] for f in data["configs"][0]["data_files"]}
     assert splits == {"train", "validation"}
     assert "Records per direction" in card.text
+    charts = re.findall(r"!\[[^\]]+\]\((charts/[a-z_]+\.svg)\)", card.text)  # embedded, written beside it
+    assert len(charts) >= 3
+    for chart in charts:
+        assert (dataset_folder / chart).read_text().lstrip().startswith(("<?xml", "<svg"))

@@ -78,6 +78,14 @@ def stats_tables(stats: dict[str, Any]) -> str:
     )
 
 
+def _charts_section(state: dict[str, Any]) -> str:
+    """The charts written next to the card (plain SVG: the Hub shows them without JavaScript)."""
+    charts = state.get("charts") or []
+    if not charts:
+        return ""
+    return "## Charts\n\n" + "\n\n".join(f"![{title}]({path})" for title, path in charts) + "\n\n"
+
+
 def _diversity_section(state: dict[str, Any]) -> str:
     """How varied the turns are, per instruction language, and what rejected records cost."""
     figures = state.get("diversity")
@@ -130,7 +138,7 @@ results, teacher model, prompt hashes, token usage), `scores` (JSON: filter sign
 
 {stats_tables(stats)}
 
-{_diversity_section(state)}## Teacher and usage
+{_charts_section(state)}{_diversity_section(state)}## Teacher and usage
 
 | counter | value |
 |---|---:|

@@ -21,10 +21,10 @@ class PushResult:
 
 
 def files_to_push(folder: Path, include_rejected: bool = False) -> list[str]:
-    """Shards first, the dataset card last (so the card never describes shards that are not there)."""
+    """Shards and the card's charts first, the dataset card last (so it never shows what is not there)."""
     if not (folder / "data").is_dir() or not (folder / "README.md").exists():
         raise PushError(f"{folder} is not a finished bayling-data output (no data/ shards or README.md)")
-    subdirs = ["data", "rejected"] if include_rejected else ["data"]
+    subdirs = ["data", "rejected", "charts"] if include_rejected else ["data", "charts"]
     shards = [
         p
         for sub in subdirs
