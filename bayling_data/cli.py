@@ -664,6 +664,31 @@ def stats(folder: Annotated[Path, typer.Argument(help="An output folder of gener
     typer.echo(f"\nkept {state['stats']['kept']}, rejected {state['stats']['rejected']}, complete: {state['complete']}")
 
 
+@app.command()
+def view(
+    folder: Annotated[Path, typer.Argument(help="An output folder of generate, filter or merge.")],
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0: a free one).")] = 8765,
+    open_browser: Annotated[bool, typer.Option("--open", help="Open the page in the default browser.")] = False,
+) -> None:
+    """Look at a dataset in the browser: overview charts, search and facets, each dialogue as a chat (Ctrl-C stops)."""
+    import webbrowser
+
+    from bayling_data.view.data import NotAnOutputFolder
+    from bayling_data.view.server import serve
+
+    def ready(url: str) -> None:
+        err.print(f"viewing {folder} at {url} (Ctrl-C stops)", highlight=False)
+        if open_browser:
+            webbrowser.open(url)
+
+    try:
+        serve(folder, port, on_ready=ready)
+    except NotAnOutputFolder as error:
+        raise fail(str(error)) from None
+    except OSError as error:
+        raise fail(f"cannot listen on 127.0.0.1:{port} ({error.strerror or error}); pick another --port") from None
+
+
 @teacher_app.command("serve")
 def teacher_serve(
     model_path: Annotated[Optional[Path], typer.Option(help="GGUF model (default: the packaged SmolLM2-135M).")] = None,

@@ -1,0 +1,267 @@
+"""Queries over an output folder's shards (kept, validation and rejected), through DuckDB.
+
+DuckDB reads the parquet (or jsonl) shards in place, by row group and only the columns a query needs, so
+a folder of millions of records is never loaded into memory. Facets (language, direction, generator,
+task, turn type, instruction language, reject reason, split) are columns of a small index that is built
+on first use in the background and kept beside the data (`.bayling/view-index.parquet`, rebuilt when a
+shard changes); until it is ready, facet counts wait and pages read the shards directly.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow.parquet as pq
+
+PAGE_SIZE = 50
+FACETS = {  # facet name -> SQL over the index
+    "split": "split",
+    "language": "tgt_lang",
+    "direction": "direction",
+    "generator": "generator",
+    "task": "task",
+    "turn_type": "turn_type",
+    "instruction_lang": "instruction_lang",
+    "reject_reason": "reject_reason",
+    "reject_step": "reject_step",
+}
+LIST_COLUMNS = "split, filename, file_row_number, id, task, src_lang, tgt_lang, messages, reject_reason"
+
+
+class NotAnOutputFolder(ValueError):
+    """The folder holds no finished bayling-data output."""
+
+
+@dataclass
+class Query:
+    """What the browse page asks for: text to find, facet values to match, and the page."""
+
+    text: str = ""
+    facets: dict[str, str] = field(default_factory=dict)
+    page: int = 0
+
+    @classmethod
+    def from_params(cls, params: Any) -> Query:
+        """From the URL's query parameters (unknown ones ignored)."""
+        facets = {name: params[name] for name in FACETS if params.get(name)}
+        try:
+            page = max(0, int(params.get("page", 0)))
+        except ValueError:
+            page = 0
+        return cls(str(params.get("q", "")).strip(), facets, page)
+
+
+class Dataset:
+    """One output folder, opened read-only."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        summary_path = folder / "run_summary.json"
+        if not summary_path.is_file():
+            raise NotAnOutputFolder(
+                f"{folder}: no run_summary.json; `view` opens the folder of a finished generate, filter or merge"
+            )
+        self.summary: dict[str, Any] = json.loads(summary_path.read_text("utf-8"))
+        self.shards = {
+            split: [folder / name for name in names if (folder / name).is_file()]
+            for split, names in (self.summary.get("shards") or {}).items()
+        }
+        if not any(self.shards.values()):
+            raise NotAnOutputFolder(f"{folder}: the run summary lists no shard that exists")
+        self.db = duckdb.connect()  # in memory; the data stays in the shards
+        self.lock = threading.Lock()  # one DuckDB connection, shared by the server's threads
+        self.db.execute(f"CREATE VIEW records AS {self._records_sql()}")
+        self.index_ready = threading.Event()
+        self.index_error: str | None = None
+
+    def _records_sql(self) -> str:
+        return " UNION ALL BY NAME ".join(self._source(split, paths) for split, paths in self.shards.items() if paths)
+
+    @staticmethod
+    def _source(split: str, paths: list[Path]) -> str:
+        """SQL reading the shards `paths` of one split, with each row's file and row number."""
+        files = "[" + ", ".join(_quote(str(p)) for p in paths) + "]"
+        if paths[0].suffix == ".parquet":
+            source = f"read_parquet({files}, filename=true, file_row_number=true, union_by_name=true)"
+        else:  # jsonl shards: one file at a time keeps row numbers per file
+            source = " UNION ALL BY NAME ".join(
+                f"(SELECT *, row_number() OVER () - 1 AS file_row_number FROM read_json({_quote(str(p))},"
+                " format='newline_delimited', filename=true))"
+                for p in paths
+            )
+        reason = "reject_reason" if split == "rejected" else "NULL::VARCHAR"
+        return (
+            f"SELECT {_quote(split)} AS split, filename, file_row_number, id, task, generator, src_lang, tgt_lang,"
+            f" messages, CAST(meta AS VARCHAR) AS meta, CAST(scores AS VARCHAR) AS scores, {reason} AS reject_reason"
+            f" FROM {source}"
+        )
+
+    def _split_of(self, filename: str) -> tuple[str, Path] | None:
+        for split, paths in self.shards.items():
+            for path in paths:
+                if str(path) == filename:
+                    return split, path
+        return None
+
+    def fetch(self, addresses: list[tuple[str, int]], columns: str = LIST_COLUMNS) -> list[dict[str, Any]]:
+        """Records by (shard, row), in the order asked, reading only their shards."""
+        by_file: dict[str, list[int]] = {}
+        for filename, row in addresses:
+            by_file.setdefault(filename, []).append(row)
+        found: dict[tuple[str, int], dict[str, Any]] = {}
+        for filename, rows in by_file.items():
+            split_path = self._split_of(filename)
+            if split_path is None:
+                continue
+            sql = (
+                f"SELECT {columns} FROM ({self._source(split_path[0], [split_path[1]])})"
+                f" WHERE file_row_number IN ({', '.join(str(int(r)) for r in rows)})"
+            )
+            with self.lock:
+                result = self.db.execute(sql)
+                names = [d[0] for d in result.description]
+                for values in result.fetchall():
+                    item = dict(zip(names, values, strict=True))
+                    found[(item["filename"], item["file_row_number"])] = item
+        return [found[a] for a in addresses if a in found]
+
+    # -- the index of facets ------------------------------------------------------------------------
+
+    def index_path(self) -> Path:
+        """Where the facet index is kept."""
+        return self.folder / ".bayling" / "view-index.parquet"
+
+    def build_index(self) -> None:
+        """Build (or reuse) the facet index; run in a background thread."""
+        try:
+            path = self.index_path()
+            newest = max(p.stat().st_mtime for paths in self.shards.values() for p in paths)
+            if not path.is_file() or path.stat().st_mtime < newest:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                tmp = path.with_suffix(".tmp")
+                with self.lock:
+                    self.db.execute(f"COPY ({_INDEX_SQL}) TO {_quote(str(tmp))} (FORMAT parquet)")
+                tmp.replace(path)
+            with self.lock:
+                self.db.execute(f"CREATE OR REPLACE TABLE facets AS SELECT * FROM read_parquet({_quote(str(path))})")
+        except (duckdb.Error, OSError) as error:  # the page says so; browsing without facets still works
+            self.index_error = f"{type(error).__name__}: {error}"
+        finally:
+            self.index_ready.set()
+
+    # -- queries ------------------------------------------------------------------------------------
+
+    def _where(self, query: Query) -> tuple[str, list[Any]]:
+        """SQL over the facet index for the query's facets, and its parameters."""
+        clauses, params = [], []
+        for name, value in query.facets.items():
+            clauses.append("list_contains(turn_types, ?)" if name == "turn_type" else f"{FACETS[name]} = ?")
+            params.append(value)
+        return " AND ".join(clauses), params
+
+    def browse(self, query: Query) -> tuple[list[dict[str, Any]], bool]:
+        """One page of records matching the query (in shard order), and whether there are more."""
+        limit = f"LIMIT {PAGE_SIZE + 1} OFFSET {query.page * PAGE_SIZE}"
+        where, params = self._where(query)
+        if query.facets:
+            self.index_ready.wait()
+            if self.index_error:
+                raise RuntimeError(f"the facet index could not be built ({self.index_error})")
+        if query.facets and not query.text:  # the index alone finds them; only their shards are read
+            with self.lock:
+                addresses = self.db.execute(
+                    f"SELECT filename, file_row_number FROM facets WHERE {where} ORDER BY ordinal {limit}", params
+                ).fetchall()
+            rows = self.fetch([(f, int(r)) for f, r in addresses])
+        else:
+            conditions = []
+            if query.text:  # case-insensitive substring of any message
+                conditions.append("list_bool_or(list_transform(messages, lambda m: contains(lower(m.content), ?)))")
+                params = [query.text.lower(), *params]
+            if where:
+                conditions.append(
+                    f"(filename, file_row_number) IN (SELECT filename, file_row_number FROM facets WHERE {where})"
+                )
+            condition = f"WHERE {' AND '.join(conditions)}" if conditions else ""
+            with self.lock:
+                result = self.db.execute(f"SELECT {LIST_COLUMNS} FROM records {condition} {limit}", params)
+                names = [d[0] for d in result.description]
+                rows = [dict(zip(names, values, strict=True)) for values in result.fetchall()]
+        return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
+
+    def facet_counts(self, query: Query) -> dict[str, list[tuple[str, int]]] | None:
+        """Counts per facet value among records matching the query's facets (None until the index is ready)."""
+        if not self.index_ready.is_set() or self.index_error:
+            return None
+        where, params = self._where(query)
+        condition = f"WHERE {where}" if where else ""
+        counts: dict[str, list[tuple[str, int]]] = {}
+        with self.lock:
+            for name, column in FACETS.items():
+                if name == "turn_type":
+                    sql = (
+                        f"SELECT t, count(*) FROM (SELECT unnest(turn_types) AS t FROM facets {condition})"
+                        " GROUP BY t ORDER BY 2 DESC LIMIT 30"
+                    )
+                else:
+                    sql = (
+                        f"SELECT {column}, count(*) FROM facets {condition} GROUP BY 1 HAVING {column} IS NOT NULL"
+                        " ORDER BY 2 DESC LIMIT 30"
+                    )
+                counts[name] = [(str(value), int(count)) for value, count in self.db.execute(sql, params).fetchall()]
+        return counts
+
+    def record(self, filename: str, row: int) -> dict[str, Any] | None:
+        """One record by its shard and row, with the neighbours' addresses for next/previous."""
+        found = self.fetch([(filename, row)], "*")
+        if not found:
+            return None
+        record = found[0]
+        record["meta"] = json.loads(record["meta"] or "{}")
+        record["scores"] = json.loads(record["scores"] or "{}")
+        record["neighbours"] = self._neighbours(filename, row)
+        return record
+
+    def _neighbours(self, filename: str, row: int) -> dict[str, tuple[str, int] | None]:
+        """The addresses of the records before and after one, across shards and splits."""
+        files = [str(p) for paths in self.shards.values() for p in paths]
+        position = files.index(filename)
+        previous = (filename, row - 1) if row > 0 else None
+        if previous is None and position > 0:
+            previous = (files[position - 1], _rows_in(files[position - 1]) - 1)
+        following = (filename, row + 1) if row + 1 < _rows_in(filename) else None
+        if following is None and position + 1 < len(files):
+            following = (files[position + 1], 0)
+        return {"previous": previous, "next": following}
+
+
+@functools.cache
+def _rows_in(filename: str) -> int:
+    """Rows of a shard: from the parquet footer, or the lines of a jsonl file."""
+    if filename.endswith(".parquet"):
+        return pq.ParquetFile(filename).metadata.num_rows
+    with open(filename, "rb") as handle:
+        return sum(1 for line in handle if line.strip())
+
+
+_INDEX_SQL = """
+SELECT row_number() OVER () AS ordinal, filename, file_row_number, split, task, generator, src_lang, tgt_lang,
+       coalesce(src_lang, '?') || ' -> ' || coalesce(tgt_lang, '?') AS direction,
+       json_extract_string(meta, '$.instruction_lang') AS instruction_lang,
+       CAST(json_extract(meta, '$.plan') AS VARCHAR[]) AS turn_types,
+       reject_reason, split_part(reject_reason, ':', 1) AS reject_step,
+       len(messages) AS messages_count,
+       list_sum(list_transform(list_filter(messages, lambda m: m.role = 'assistant'), lambda m: length(m.content)))
+           AS answer_chars
+FROM records
+"""
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
