@@ -75,7 +75,6 @@ class Dataset:
         if not any(self.shards.values()):
             raise NotAnOutputFolder(f"{folder}: the run summary lists no shard that exists")
         self.db = duckdb.connect()  # in memory; the data stays in the shards
-        self.lock = threading.Lock()  # one DuckDB connection, shared by the server's threads
         self.db.execute(f"CREATE VIEW records AS {self._records_sql()}")
         self.index_ready = threading.Event()
         self.index_error: str | None = None
@@ -123,13 +122,21 @@ class Dataset:
                 f"SELECT {columns} FROM ({self._source(split_path[0], [split_path[1]])})"
                 f" WHERE file_row_number IN ({', '.join(str(int(r)) for r in rows)})"
             )
-            with self.lock:
-                result = self.db.execute(sql)
-                names = [d[0] for d in result.description]
-                for values in result.fetchall():
-                    item = dict(zip(names, values, strict=True))
-                    found[(item["filename"], item["file_row_number"])] = item
+            for item in self.rows(sql):
+                found[(item["filename"], item["file_row_number"])] = item
         return [found[a] for a in addresses if a in found]
+
+    def query(self, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
+        """Rows of one query, on a cursor of its own: a page is answered while the index is being built."""
+        with self.db.cursor() as cursor:
+            return cursor.execute(sql, params or []).fetchall()
+
+    def rows(self, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
+        """`query` with each row as a dict of its columns."""
+        with self.db.cursor() as cursor:
+            result = cursor.execute(sql, params or [])
+            names = [d[0] for d in result.description]
+            return [dict(zip(names, values, strict=True)) for values in result.fetchall()]
 
     # -- the index of facets ------------------------------------------------------------------------
 
@@ -145,11 +152,9 @@ class Dataset:
             if not path.is_file() or path.stat().st_mtime < newest:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 tmp = path.with_suffix(".tmp")
-                with self.lock:
-                    self.db.execute(f"COPY ({_INDEX_SQL}) TO {_quote(str(tmp))} (FORMAT parquet)")
+                self.query(f"COPY ({_INDEX_SQL}) TO {_quote(str(tmp))} (FORMAT parquet)")
                 tmp.replace(path)
-            with self.lock:
-                self.db.execute(f"CREATE OR REPLACE TABLE facets AS SELECT * FROM read_parquet({_quote(str(path))})")
+            self.query(f"CREATE OR REPLACE TABLE facets AS SELECT * FROM read_parquet({_quote(str(path))})")
         except (duckdb.Error, OSError) as error:  # the page says so; browsing without facets still works
             self.index_error = f"{type(error).__name__}: {error}"
         finally:
@@ -174,25 +179,21 @@ class Dataset:
             if self.index_error:
                 raise RuntimeError(f"the facet index could not be built ({self.index_error})")
         if query.facets and not query.text:  # the index alone finds them; only their shards are read
-            with self.lock:
-                addresses = self.db.execute(
-                    f"SELECT filename, file_row_number FROM facets WHERE {where} ORDER BY ordinal {limit}", params
-                ).fetchall()
+            addresses = self.query(
+                f"SELECT filename, file_row_number FROM facets WHERE {where} ORDER BY ordinal {limit}", params
+            )
             rows = self.fetch([(f, int(r)) for f, r in addresses])
         else:
             conditions = []
-            if query.text:  # case-insensitive substring of any message
-                conditions.append("list_bool_or(list_transform(messages, lambda m: contains(lower(m.content), ?)))")
-                params = [query.text.lower(), *params]
+            if query.text:  # a case-insensitive literal in any message (RE2 with `i` is twice as fast as lower())
+                conditions.append("list_bool_or(list_transform(messages, lambda m: regexp_matches(m.content, ?, 'i')))")
+                params = [_literal(query.text), *params]
             if where:
                 conditions.append(
                     f"(filename, file_row_number) IN (SELECT filename, file_row_number FROM facets WHERE {where})"
                 )
             condition = f"WHERE {' AND '.join(conditions)}" if conditions else ""
-            with self.lock:
-                result = self.db.execute(f"SELECT {LIST_COLUMNS} FROM records {condition} {limit}", params)
-                names = [d[0] for d in result.description]
-                rows = [dict(zip(names, values, strict=True)) for values in result.fetchall()]
+            rows = self.rows(f"SELECT {LIST_COLUMNS} FROM records {condition} {limit}", params)
         return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
 
     def facet_counts(self, query: Query) -> dict[str, list[tuple[str, int]]] | None:
@@ -202,19 +203,18 @@ class Dataset:
         where, params = self._where(query)
         condition = f"WHERE {where}" if where else ""
         counts: dict[str, list[tuple[str, int]]] = {}
-        with self.lock:
-            for name, column in FACETS.items():
-                if name == "turn_type":
-                    sql = (
-                        f"SELECT t, count(*) FROM (SELECT unnest(turn_types) AS t FROM facets {condition})"
-                        " GROUP BY t ORDER BY 2 DESC LIMIT 30"
-                    )
-                else:
-                    sql = (
-                        f"SELECT {column}, count(*) FROM facets {condition} GROUP BY 1 HAVING {column} IS NOT NULL"
-                        " ORDER BY 2 DESC LIMIT 30"
-                    )
-                counts[name] = [(str(value), int(count)) for value, count in self.db.execute(sql, params).fetchall()]
+        for name, column in FACETS.items():
+            if name == "turn_type":
+                sql = (
+                    f"SELECT t, count(*) FROM (SELECT unnest(turn_types) AS t FROM facets {condition})"
+                    " GROUP BY t ORDER BY 2 DESC LIMIT 30"
+                )
+            else:
+                sql = (
+                    f"SELECT {column}, count(*) FROM facets {condition} GROUP BY 1 HAVING {column} IS NOT NULL"
+                    " ORDER BY 2 DESC LIMIT 30"
+                )
+            counts[name] = [(str(value), int(count)) for value, count in self.query(sql, params)]
         return counts
 
     def record(self, filename: str, row: int) -> dict[str, Any] | None:
@@ -261,6 +261,11 @@ SELECT row_number() OVER () AS ordinal, filename, file_row_number, split, task, 
            AS answer_chars
 FROM records
 """
+
+
+def _literal(text: str) -> str:
+    r"""An RE2 pattern matching `text` literally (`\Q...\E`, with any `\E` in it kept literal)."""
+    return "\\Q" + text.replace("\\E", "\\E\\\\E\\Q") + "\\E"
 
 
 def _quote(text: str) -> str:

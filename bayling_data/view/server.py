@@ -193,10 +193,7 @@ def _rejections_by_language(dataset: Dataset) -> dict[str, dict[str, int]] | Non
     """Rejected records per step and target language (None until the facet index is ready)."""
     if not dataset.index_ready.is_set() or dataset.index_error:
         return None
-    with dataset.lock:
-        rows = dataset.db.execute(
-            "SELECT reject_step, tgt_lang, count(*) FROM facets WHERE split = 'rejected' GROUP BY 1, 2"
-        ).fetchall()
+    rows = dataset.query("SELECT reject_step, tgt_lang, count(*) FROM facets WHERE split = 'rejected' GROUP BY 1, 2")
     table: dict[str, dict[str, int]] = defaultdict(dict)
     for step, lang, count in rows:
         table[str(step)][str(lang)] = int(count)
@@ -214,11 +211,10 @@ def _lengths_chart(dataset: Dataset) -> str | None:
     dataset.index_ready.wait()
     if dataset.index_error:
         return None
-    with dataset.lock:
-        rows = dataset.db.execute(
-            "SELECT tgt_lang, answer_chars FROM facets WHERE split = 'train' AND answer_chars IS NOT NULL"
-            " USING SAMPLE 20000 ROWS"
-        ).fetchall()
+    rows = dataset.query(
+        "SELECT tgt_lang, answer_chars FROM facets WHERE split = 'train' AND answer_chars IS NOT NULL"
+        " USING SAMPLE 20000 ROWS"
+    )
     by_language: dict[str, list[int]] = defaultdict(list)
     for lang, chars in rows:
         by_language[str(lang)].append(int(chars))
