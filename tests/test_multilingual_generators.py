@@ -59,6 +59,13 @@ def test_crosslingual_kinds_and_answer_language(mock_teacher, cli_env, tmp_path)
         if row["meta"]["kind"] == "native":
             assert row["src_lang"] == row["tgt_lang"]
     assert Counter(row["src_lang"] for row in rows if row["meta"]["kind"] == "native")
+    # the language spread holds over kept records: each of the four is the target of exactly 60 / 4
+    hubs = {row["meta"]["hub"] for row in rows}
+    targets = Counter(
+        row["src_lang"] if row["meta"]["kind"] != "translate" or row["src_lang"] not in hubs else row["tgt_lang"]
+        for row in rows
+    )
+    assert targets == dict.fromkeys(("deu_Latn", "fra_Latn", "spa_Latn", "rus_Cyrl"), 15)
 
 
 @pytest.mark.parametrize("fmt", ["plug", "target"])

@@ -9,6 +9,7 @@ shard changes); until it is ready, facet counts wait and pages read the shards d
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import threading
@@ -145,16 +146,20 @@ class Dataset:
         return self.folder / ".bayling" / "view-index.parquet"
 
     def build_index(self) -> None:
-        """Build (or reuse) the facet index; run in a background thread."""
+        """Build (or reuse) the facet index; run in a background thread. Kept beside the data for the next
+        time; in memory only when the folder is read-only."""
         try:
             path = self.index_path()
             newest = max(p.stat().st_mtime for paths in self.shards.values() for p in paths)
-            if not path.is_file() or path.stat().st_mtime < newest:
+            if path.is_file() and path.stat().st_mtime >= newest:
+                self.query(f"CREATE OR REPLACE TABLE facets AS SELECT * FROM read_parquet({_quote(str(path))})")
+                return
+            self.query(f"CREATE OR REPLACE TABLE facets AS {_INDEX_SQL}")
+            with contextlib.suppress(OSError, duckdb.Error):  # a read-only folder: no index kept for next time
                 path.parent.mkdir(parents=True, exist_ok=True)
                 tmp = path.with_suffix(".tmp")
-                self.query(f"COPY ({_INDEX_SQL}) TO {_quote(str(tmp))} (FORMAT parquet)")
+                self.query(f"COPY facets TO {_quote(str(tmp))} (FORMAT parquet)")
                 tmp.replace(path)
-            self.query(f"CREATE OR REPLACE TABLE facets AS SELECT * FROM read_parquet({_quote(str(path))})")
         except (duckdb.Error, OSError) as error:  # the page says so; browsing without facets still works
             self.index_error = f"{type(error).__name__}: {error}"
         finally:
