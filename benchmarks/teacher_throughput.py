@@ -2,7 +2,9 @@
 
 Usage: python benchmarks/teacher_throughput.py [--latency 1.0] [--concurrency 1,8,64,256,512]
 The mock server runs in its own process (`bayling-data teacher mock`), so the CPU time measured here
-is the client's alone. Prints one line per concurrency level.
+is the client's alone. Each level runs our `Teacher` and, as the ceiling on this machine, a plain
+aiohttp client (a semaphore, one session, `post` + `json`) doing the same requests; the lines print
+both and our efficiency as a ratio to the plain client's, which holds on any machine.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+
+import aiohttp
 
 from bayling_data.teacher import Teacher
 from bayling_data.teacher.accounting import Usage
@@ -48,6 +52,26 @@ async def measure(url: str, concurrency: int, latency: float, requests: int) -> 
     return wall, cpu
 
 
+async def measure_plain(url: str, concurrency: int, requests: int) -> tuple[float, float]:
+    """The same requests from the plainest aiohttp client: the ceiling of a Python client here."""
+    limit = asyncio.Semaphore(concurrency)
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(connector=connector, headers={"Authorization": "Bearer bench"}) as session:
+
+        async def one(i: int) -> dict:
+            body = {
+                "model": "mock-teacher",
+                "max_tokens": 64,
+                "messages": [{"role": "user", "content": f"Say something. {i}\nOutput language: English (eng_Latn)"}],
+            }
+            async with limit, session.post(f"{url}/chat/completions", json=body) as response:
+                return await response.json()
+
+        cpu, wall = time.process_time(), time.perf_counter()
+        await asyncio.gather(*(one(i) for i in range(requests)))
+        return time.perf_counter() - wall, time.process_time() - cpu
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--latency", type=float, default=1.0)
@@ -71,13 +95,16 @@ def main() -> None:
         url = f"http://127.0.0.1:{port}/v1"
         for concurrency in (int(c) for c in args.concurrency.split(",")):
             requests = args.rounds * concurrency
-            wall, cpu = asyncio.run(measure(url, concurrency, args.latency, requests))
             ideal = concurrency / args.latency
-            achieved = requests / wall
+            plain_wall, plain_cpu = asyncio.run(measure_plain(url, concurrency, requests))
+            wall, cpu = asyncio.run(measure(url, concurrency, args.latency, requests))
+            ours, plain = requests / wall, requests / plain_wall
             print(
                 f"teacher_throughput C={concurrency} L={args.latency}s requests={requests} "
-                f"achieved_rps={achieved:.1f} ideal_rps={ideal:.1f} efficiency={100 * achieved / ideal:.1f}% "
-                f"client_cpu_ms_per_request={1000 * cpu / requests:.2f}",
+                f"achieved_rps={ours:.1f} ideal_rps={ideal:.1f} efficiency={100 * ours / ideal:.1f}% "
+                f"client_cpu_ms_per_request={1000 * cpu / requests:.2f} | plain aiohttp: "
+                f"efficiency={100 * plain / ideal:.1f}% cpu_ms_per_request={1000 * plain_cpu / requests:.2f} | "
+                f"ours/plain={100 * ours / plain:.1f}%",
                 flush=True,
             )
     finally:

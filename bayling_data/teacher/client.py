@@ -1,21 +1,16 @@
-"""The teacher client: one shared `openai.AsyncOpenAI` per run, bounded concurrency, retries, cache."""
+"""The teacher client: chat completions over a lean aiohttp transport, bounded concurrency, retries by
+cause, rate limits, cache; the openai SDK for model listing and the Batch API."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import random
 from dataclasses import dataclass
 from typing import Any
 
 import httpx2
 import openai
-from tenacity import (
-    AsyncRetrying,
-    RetryCallState,
-    retry_if_exception_type,
-    stop_after_attempt,
-    wait_exponential_jitter,
-)
 
 from bayling_data.teacher.accounting import Usage
 from bayling_data.teacher.batch import BatchDispatcher
@@ -28,23 +23,26 @@ from bayling_data.teacher.errors import (
     TeacherUnreachable,
 )
 from bayling_data.teacher.limits import RateLimiter
+from bayling_data.teacher.transport import (
+    ChatTransport,
+    HtmlAnswer,
+    HttpStatus,
+    TransportTimeout,
+    TransportUnreachable,
+)
 from bayling_data.text.answers import extract_json
 
 MAX_RETRY_AFTER = 120.0  # seconds: never wait longer than this on one Retry-After
+MAX_BACKOFF = 30.0
 
 
 class EmptyAnswer(Exception):
     """The server answered 200 with no usable content."""
 
 
-RETRYABLE = (
-    openai.APIConnectionError,  # includes APITimeoutError
-    openai.RateLimitError,
-    openai.InternalServerError,
-    EmptyAnswer,
-    json.JSONDecodeError,  # a 200 whose body is cut or broken
-    openai.APIResponseValidationError,
-)
+# Worth another try: no connection or no answer in time, rate limited, a server error, an empty or cut answer.
+RETRYABLE = (TransportUnreachable, TransportTimeout, EmptyAnswer, json.JSONDecodeError)
+RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
 
 
 @dataclass(frozen=True)
@@ -56,27 +54,6 @@ class Reply:
     prompt_tokens: int
     completion_tokens: int
     cached: bool = False
-
-
-class _Wait:
-    """Honour Retry-After on 429, else exponential backoff with jitter (starting at `backoff` seconds)."""
-
-    def __init__(self, backoff: float, limiter: RateLimiter) -> None:
-        self._exponential = wait_exponential_jitter(multiplier=backoff, max=30.0, jitter=backoff)
-        self._limiter = limiter
-
-    def __call__(self, state: RetryCallState) -> float:
-        error = state.outcome.exception() if state.outcome else None
-        if isinstance(error, openai.RateLimitError):
-            self._limiter.observe(error.response.headers)
-            header = error.response.headers.get("retry-after")
-            try:
-                seconds = min(float(header), MAX_RETRY_AFTER)
-            except (TypeError, ValueError):
-                return self._exponential(state)
-            self._limiter.pause(seconds)  # every request waits, not only this one
-            return seconds
-        return self._exponential(state)
 
 
 class Teacher:
@@ -108,16 +85,17 @@ class Teacher:
         self.limiter = limiter or RateLimiter()
         self._stopping = False
         self.batch: BatchDispatcher | None = None
-        self._wait = _Wait(backoff, self.limiter)
+        self.backoff = backoff
         self.concurrency = concurrency
         self._limit = asyncio.Semaphore(concurrency)
         self._client = openai.AsyncOpenAI(
             base_url=base_url,
             api_key=api_key,
             timeout=timeout,
-            max_retries=0,  # tenacity does the retrying, with our accounting
+            max_retries=0,  # our own loop retries, by cause and with our accounting
             http_client=openai.DefaultAioHttpClient(timeout=timeout),
-        )
+        )  # for model listing, Files and the Batch API; chat completions go through the lean transport
+        self._transport = ChatTransport(base_url, api_key, timeout, concurrency)
 
     async def check(self) -> None:
         """Fail early and clearly on an unreachable endpoint, a refused key or a server that is no OpenAI API."""
@@ -164,32 +142,50 @@ class Teacher:
         return reply
 
     async def _request(self, messages: list[dict[str, str]], params: dict[str, Any], json_mode: bool) -> Reply:
-        retrying = AsyncRetrying(
-            stop=stop_after_attempt(self.max_attempts),
-            wait=self._wait,
-            retry=retry_if_exception_type(RETRYABLE),
-            reraise=True,
-        )
-        try:
-            async for attempt in retrying:
-                with attempt:
-                    if attempt.retry_state.attempt_number > 1:
-                        self.usage.retries += 1
-                    return await self._once(messages, params, json_mode)
-        except openai.AuthenticationError as error:
-            raise TeacherAuthError(_auth_message(self.base_url, error)) from None
-        except openai.APITimeoutError:
-            self.usage.failures += 1
-            raise TeacherRequestFailed("timeout") from None  # one slow answer loses one record, not the run
-        except openai.APIConnectionError as error:
-            raise TeacherUnreachable(
+        """`_once` with retries by cause: a connection or timeout problem, a 429 (after its Retry-After, which
+        holds every request), a 5xx, an empty or malformed answer; backoff doubles with jitter."""
+        for attempt in range(1, self.max_attempts + 1):
+            if attempt > 1:
+                self.usage.retries += 1
+            try:
+                return await self._once(messages, params, json_mode)
+            except HttpStatus as error:
+                if error.status == 401:
+                    raise TeacherAuthError(_auth_message(self.base_url, error.status)) from None
+                if error.status not in RETRYABLE_STATUS or attempt == self.max_attempts:
+                    self.usage.failures += 1
+                    raise TeacherRequestFailed(f"http_{error.status}") from None
+                await asyncio.sleep(self._delay(attempt, error))
+            except RETRYABLE as error:
+                if attempt == self.max_attempts:
+                    raise self._final(error) from None
+                await asyncio.sleep(self._delay(attempt, None))
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def _delay(self, attempt: int, error: HttpStatus | None) -> float:
+        """Seconds before the next attempt: the server's Retry-After on a 429, else exponential with jitter."""
+        if error is not None and error.status == 429:
+            self.limiter.observe(error.headers)
+            try:
+                seconds = min(float(error.headers.get("retry-after", "")), MAX_RETRY_AFTER)
+            except ValueError:
+                pass
+            else:
+                self.limiter.pause(seconds)  # every request waits, not only this one
+                return seconds
+        return min(self.backoff * 2 ** (attempt - 1), MAX_BACKOFF) + random.uniform(0, self.backoff)
+
+    def _final(self, error: Exception) -> Exception:
+        """What a request that failed every attempt becomes: a lost record, or the end of the run."""
+        if isinstance(error, TransportUnreachable):
+            return TeacherUnreachable(
                 f"the teacher at {self.base_url} stopped answering after {self.max_attempts} attempts"
-                f" ({connection_problem(error, self._client.timeout)})"
-            ) from None
-        except (openai.APIStatusError, EmptyAnswer, json.JSONDecodeError, openai.APIResponseValidationError) as error:
-            self.usage.failures += 1
-            raise TeacherRequestFailed(_reason(error)) from None
-        raise AssertionError("unreachable: tenacity either returns or raises")
+                f" ({connection_problem(error, self._transport.timeout)})"
+            )
+        self.usage.failures += 1
+        if isinstance(error, TransportTimeout):
+            return TeacherRequestFailed("timeout")  # one slow answer loses one record, not the run
+        return TeacherRequestFailed(_reason(error))
 
     async def _once(self, messages: list[dict[str, str]], params: dict[str, Any], json_mode: bool) -> Reply:
         estimate = sum(len(m["content"]) for m in messages) // 4 + int(params.get("max_tokens", 0))
@@ -199,15 +195,11 @@ class Teacher:
             await self.limiter.acquire(estimate)
             self.usage.check_budget()
             self.usage.requests += 1
-            # The SDK's documented raw route (`client.post`, its own error mapping, auth and transport),
-            # without building typed request and response models: a quarter of the client's CPU per request.
-            raw = await self._client.post(
-                "/chat/completions", cast_to=httpx2.Response, body={"model": self.model, "messages": messages, **params}
-            )
-            self.limiter.observe(raw.headers)
-            if raw.headers.get("content-type", "").startswith("text/html"):
-                raise NotAnApi(f"POST {self.base_url}/chat/completions answered an HTML page")
-            completion = raw.json()
+            try:
+                completion, headers = await self._transport.post({"model": self.model, "messages": messages, **params})
+            except HtmlAnswer:
+                raise NotAnApi(f"POST {self.base_url}/chat/completions answered an HTML page") from None
+            self.limiter.observe(headers)
         if not isinstance(completion, dict):
             raise EmptyAnswer("not a chat completion")
         reply = reply_fields(completion)
@@ -235,7 +227,8 @@ class Teacher:
             self.batch.stop()  # submitted jobs stay on the server; --resume polls them
 
     async def aclose(self) -> None:
-        """Close the HTTP client."""
+        """Close the HTTP clients."""
+        await self._transport.close()
         await self._client.close()
 
 
@@ -252,7 +245,7 @@ async def list_models(client: openai.AsyncOpenAI, base_url: str) -> list[str]:
     try:
         raw = await client.get("/models", cast_to=httpx2.Response)
     except openai.AuthenticationError as error:
-        raise TeacherAuthError(_auth_message(base_url, error)) from None
+        raise TeacherAuthError(_auth_message(base_url, error.status_code)) from None
     except openai.APIConnectionError as error:
         raise TeacherUnreachable(
             f"cannot reach the teacher at {base_url}: {connection_problem(error, client.timeout)}"
@@ -287,11 +280,9 @@ def connection_problem(error: BaseException, timeout: Any) -> str:
     return str(error.__cause__ or error)
 
 
-def _auth_message(base_url: str, error: openai.APIStatusError) -> str:
-    return f"the teacher at {base_url} refused the API key (HTTP {error.status_code}): check OPENAI_API_KEY / --api-key"
+def _auth_message(base_url: str, status: int) -> str:
+    return f"the teacher at {base_url} refused the API key (HTTP {status}): check OPENAI_API_KEY / --api-key"
 
 
 def _reason(error: BaseException) -> str:
-    if isinstance(error, openai.APIStatusError):
-        return f"http_{error.status_code}"
     return str(error).replace(" ", "_") or type(error).__name__
