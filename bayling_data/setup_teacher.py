@@ -8,8 +8,6 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import openai
-
 from bayling_data.teacher import Teacher
 from bayling_data.teacher.accounting import Budget, Usage
 from bayling_data.teacher.cache import RequestCache
@@ -17,6 +15,7 @@ from bayling_data.teacher.client import list_models
 from bayling_data.teacher.errors import TeacherError
 from bayling_data.teacher.limits import RateLimiter
 from bayling_data.teacher.local import LocalOptions, LocalServer
+from bayling_data.teacher.transport import ChatTransport
 
 OPENAI_URL = "https://api.openai.com/v1"
 OPENAI_DEFAULT_MODEL = "gpt-4o-mini"
@@ -62,11 +61,11 @@ def default_cache_path() -> Path:
 
 
 async def _first_model(base_url: str, api_key: str, timeout: float) -> str:
-    client = openai.AsyncOpenAI(base_url=base_url, api_key=api_key, max_retries=0, timeout=min(timeout, 20.0))
+    transport = ChatTransport(base_url, api_key, min(timeout, 20.0), 1)
     try:
-        models = await list_models(client, base_url)
+        models = await list_models(transport)
     finally:
-        await client.close()
+        await transport.close()
     if not models:
         raise TeacherError(f"{base_url} lists no model: pass --model")
     return models[0]

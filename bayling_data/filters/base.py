@@ -114,8 +114,7 @@ class FilterChain:
             if not alive:
                 break
             started = time.perf_counter()
-            verdicts = step.check_batch([records[i] for i in alive])
-            alive = self._settle(step, alive, verdicts, reasons, started)
+            alive = self._settle(step, alive, self._verdicts(step, records, alive), reasons, started)
         return reasons
 
     async def acheck_batch(self, records: list[Record], part: str = "all") -> list[str | None]:
@@ -129,9 +128,19 @@ class FilterChain:
             if isinstance(step, TeacherCheck):
                 verdicts = list(await asyncio.gather(*(step.acheck(record) for record in batch)))
             else:
-                verdicts = step.check_batch(batch)
+                verdicts = self._verdicts(step, records, alive)
             alive = self._settle(step, alive, verdicts, reasons, started)
         return reasons
+
+    @staticmethod
+    def _verdicts(step: Filter, records: list[Record], alive: list[int]) -> list[str | None]:
+        """A filter step's verdicts on the records still in; records it passed already (`checked`, by
+        `check_turns` as they were built) pass without being looked at again (dedup always looks)."""
+        if step.ordered:
+            return step.check_batch([records[i] for i in alive])
+        todo = [i for i in alive if not records[i].checked]
+        found = dict(zip(todo, step.check_batch([records[i] for i in todo]), strict=True))
+        return [found.get(i) for i in alive]
 
     def check_turns(self, record: Record, only: str | None = None) -> str | None:
         """The first reason of the cheap steps (no teacher, no dedup) for a dialogue still being built, so

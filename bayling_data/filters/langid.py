@@ -27,6 +27,7 @@ QUOTED = re.compile(r'"[^"\n]*"|“[^”\n]*”|„[^“”\n]*[“”]|«[^»\n
 # What to do with a turn whose declared language the registry does not know: keep it to the checks that
 # need no classifier (its script, when the code names one), or reject the record.
 UNKNOWN_LANGS = ("keep", "reject")
+PASSED_MEMORY = 20_000  # turns remembered as passed
 
 
 class LanguageFilter(Filter):
@@ -54,6 +55,14 @@ class LanguageFilter(Filter):
         self.min_script_share = self.options.min_script_share
         self.min_chars = self.options.langid_min_chars
         self.unknown_langs = self.options.unknown_langs
+        # turns already found in their language: a dialogue checked turn by turn as it is built, then whole,
+        # shows the same turns again (bounded: cleared when full)
+        self._passed: dict[tuple[str, str, str | None, bool], str] = {}
+
+    def _remember(self, key: tuple[str, str, str | None, bool], verdict: str) -> None:
+        if len(self._passed) >= PASSED_MEMORY:
+            self._passed.clear()
+        self._passed[key] = verdict
 
     def check(self, record: Record) -> str | None:
         source = record.meta.get("source_text")
@@ -63,20 +72,23 @@ class LanguageFilter(Filter):
             lang = languages.find(code)
             if lang is None and self.unknown_langs == "reject":
                 return f"unknown_language:{code}"
-            if wrong := self._wrong_script(record, position, code, text, source):
-                return wrong
-            voters = [backend for backend in self.backends if backend.supports(lang.code)] if lang else []
-            if not voters:
-                script_only.add(code)  # no classifier knows the language: the script check decided
-                continue
             translating = position >= 0 and code != record.src_lang
-            guesses = self._votes(lang.code, voters, text, source if translating else None)
-            if guesses is None:
-                continue  # too short to judge
-            if guesses:
-                record.scores["langid"] = {"turn": position, "declared": code, "guesses": guesses}
-                return f"wrong_language:{code}"
-            classified += 1
+            key = (code, text, source if position >= 0 else None, translating)
+            passed = self._passed.get(key)
+            if passed is None:
+                if wrong := self._wrong_script(record, position, code, text, source):
+                    return wrong
+                voters = [backend for backend in self.backends if backend.supports(lang.code)] if lang else []
+                if voters:
+                    guesses = self._votes(lang.code, voters, text, source if translating else None)
+                    if guesses:
+                        record.scores["langid"] = {"turn": position, "declared": code, "guesses": guesses}
+                        return f"wrong_language:{code}"
+                passed = "classified" if voters and guesses is not None else "script_only" if not voters else "short"
+                self._remember(key, passed)
+            if passed == "script_only":
+                script_only.add(code)  # no classifier knows the language: the script check decided
+            classified += passed == "classified"
         record.scores["langid"] = {"classified_turns": classified}
         if script_only:
             record.scores["langid"]["script_only"] = sorted(script_only)  # counted in the run's stats

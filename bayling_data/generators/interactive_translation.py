@@ -198,29 +198,34 @@ class InteractiveTranslation(TeacherGenerator):
             return Rejection(f"seed_wrong_script:{src.code}", retry=seed.text is None)
         names = self.users.phrasings.get(instr.code, {}).get("language_names", {})
         dialogue = Dialogue(src, tgt, instr, text, names)
-        cut: dict[str, Any] | None = None
+        passed: Record | None = None  # the dialogue as it last passed the checks, with their signals
         for kind in plan:
             mark = dialogue.mark()
             unwritten = await self._turn(kind, dialogue, turns, rng, others)
             probe = self._record(dialogue, seed_info)  # what the filters see (and record their signals in)
             failure = unwritten or self._check(probe)
             if failure is None:
+                passed = probe
                 continue
             if mark[0][2] < self.min_turns:  # too few turns before this one: the dialogue is lost
                 return Rejection(failure, record=probe, by_filter=unwritten is None)
             dialogue.undo(mark)
-            cut = {"planned_turns": len(plan), "reason": failure}
-            break
-        return self._record(dialogue, seed_info, cut)
+            kept = passed or self._record(dialogue, seed_info)  # `passed` is set: --min-turns is at least 1
+            kept.meta["cut_short"] = {"planned_turns": len(plan), "reason": failure}
+            return kept
+        return passed or self._record(dialogue, seed_info)
 
     def _check(self, probe: Record) -> str | None:
-        """The run's cheap filters on the dialogue so far (None: it passes, or the run has no filters)."""
+        """The run's cheap filters on the dialogue so far (None: it passes, or the run has no filters). A probe
+        that passed is marked `checked`: the chain does not look at it again when it is finished."""
         checks = self.context.checks
         if checks is None or not self.context.options.turn_checks:
             return None
-        return checks.check_turns(probe)
+        reason = checks.check_turns(probe)
+        probe.checked = reason is None
+        return reason
 
-    def _record(self, d: Dialogue, seed_info: dict[str, Any], cut: dict[str, Any] | None = None) -> Record:
+    def _record(self, d: Dialogue, seed_info: dict[str, Any]) -> Record:
         task = "translate" if len(d.plan) == 1 else NAME
         meta = {
             "plan": list(d.plan),
@@ -233,8 +238,6 @@ class InteractiveTranslation(TeacherGenerator):
             "turn_langs": list(d.turn_langs),
             "finish_reasons": list(d.finish_reasons),
         }
-        if cut:
-            meta["cut_short"] = cut
         return Record(task, NAME, d.src.code, d.tgt.code, list(d.messages), meta=meta)
 
     async def _user(

@@ -7,13 +7,9 @@ import asyncio
 import json
 import random
 from dataclasses import dataclass
-from typing import Any
-
-import httpx2
-import openai
+from typing import TYPE_CHECKING, Any
 
 from bayling_data.teacher.accounting import Usage
-from bayling_data.teacher.batch import BatchDispatcher
 from bayling_data.teacher.cache import RequestCache, request_key
 from bayling_data.teacher.completion import reply_fields
 from bayling_data.teacher.errors import (
@@ -31,6 +27,9 @@ from bayling_data.teacher.transport import (
     TransportUnreachable,
 )
 from bayling_data.text.answers import extract_json
+
+if TYPE_CHECKING:
+    from bayling_data.teacher.batch import BatchDispatcher
 
 MAX_RETRY_AFTER = 120.0  # seconds: never wait longer than this on one Retry-After
 MAX_BACKOFF = 30.0
@@ -88,18 +87,13 @@ class Teacher:
         self.backoff = backoff
         self.concurrency = concurrency
         self._limit = asyncio.Semaphore(concurrency)
-        self._client = openai.AsyncOpenAI(
-            base_url=base_url,
-            api_key=api_key,
-            timeout=timeout,
-            max_retries=0,  # our own loop retries, by cause and with our accounting
-            http_client=openai.DefaultAioHttpClient(timeout=timeout),
-        )  # for model listing, Files and the Batch API; chat completions go through the lean transport
+        self._api_key, self._timeout = api_key, timeout
+        self._sdk: Any = None  # the openai SDK's client, for the Batch API only (made when asked for)
         self._transport = ChatTransport(base_url, api_key, timeout, concurrency)
 
     async def check(self) -> None:
         """Fail early and clearly on an unreachable endpoint, a refused key or a server that is no OpenAI API."""
-        await list_models(self._client, self.base_url)
+        await list_models(self._transport)
 
     async def chat(
         self,
@@ -217,7 +211,18 @@ class Teacher:
         """Send requests that miss the cache through the Batch API (needs the cache: that is where jobs live)."""
         if self.cache is None:
             raise TeacherError("--batch needs the request cache (drop --no-cache)")
-        self.batch = BatchDispatcher(self._client, self.cache, self.usage, window=window, poll=poll)
+        import openai  # half a second to import: only runs that use the Batch API pay for it
+
+        from bayling_data.teacher.batch import BatchDispatcher
+
+        self._sdk = openai.AsyncOpenAI(
+            base_url=self.base_url,
+            api_key=self._api_key,
+            timeout=self._timeout,
+            max_retries=0,
+            http_client=openai.DefaultAioHttpClient(timeout=self._timeout),
+        )
+        self.batch = BatchDispatcher(self._sdk, self.cache, self.usage, window=window, poll=poll)
         self.batch.resume()
 
     def stop_new_requests(self) -> None:
@@ -227,9 +232,12 @@ class Teacher:
             self.batch.stop()  # submitted jobs stay on the server; --resume polls them
 
     async def aclose(self) -> None:
-        """Close the HTTP clients."""
+        """Commit the cache's pending answers and close the HTTP clients."""
+        if self.cache is not None:
+            self.cache.flush()
         await self._transport.close()
-        await self._client.close()
+        if self._sdk is not None:
+            await self._sdk.close()
 
 
 class NotAnApi(TeacherError):
@@ -239,37 +247,35 @@ class NotAnApi(TeacherError):
         super().__init__(f"{what}, not an OpenAI-compatible answer: check --base-url (it usually ends in /v1)")
 
 
-async def list_models(client: openai.AsyncOpenAI, base_url: str) -> list[str]:
+async def list_models(transport: ChatTransport) -> list[str]:
     """The endpoint's model ids (empty when it has no /models); TeacherError, saying what and what next,
     when it refuses the key, cannot be reached, does not answer in time or is not an OpenAI API."""
+    base_url = transport.base_url
     try:
-        raw = await client.get("/models", cast_to=httpx2.Response)
-    except openai.AuthenticationError as error:
-        raise TeacherAuthError(_auth_message(base_url, error.status_code)) from None
-    except openai.APIConnectionError as error:
+        page, _ = await transport.get("/models")
+    except HttpStatus as error:
+        if error.status == 401:
+            raise TeacherAuthError(_auth_message(base_url, error.status)) from None
+        return []  # some servers have no /models; the first chat request will tell
+    except (TransportUnreachable, TransportTimeout) as error:
         raise TeacherUnreachable(
-            f"cannot reach the teacher at {base_url}: {connection_problem(error, client.timeout)}"
+            f"cannot reach the teacher at {base_url}: {connection_problem(error, transport.timeout)}"
             " (check --base-url / OPENAI_BASE_URL, or omit both to use the embedded local teacher)"
         ) from None
-    except openai.APIStatusError:
-        return []  # some servers have no /models; the first chat request will tell
+    except HtmlAnswer:
+        raise NotAnApi(f"GET {base_url}/models answered an HTML page") from None
+    except ValueError:  # not JSON
+        raise NotAnApi(f"GET {base_url}/models answered something that is not a model list") from None
     try:
-        page = raw.json()
         return [str(model["id"]) for model in page.get("data") or []]
-    except (ValueError, TypeError, KeyError, AttributeError):
-        raise NotAnApi(f"GET {base_url}/models answered {_describe_body(raw)}") from None
-
-
-def _describe_body(raw: httpx2.Response) -> str:
-    kind = raw.headers.get("content-type", "").split(";")[0] or "no content type"
-    return "an HTML page" if kind == "text/html" else f"something that is not a model list ({kind})"
+    except (TypeError, KeyError, AttributeError):
+        raise NotAnApi(f"GET {base_url}/models answered something that is not a model list") from None
 
 
 def connection_problem(error: BaseException, timeout: Any) -> str:
     """What kept a connection from working, in words: refused, no answer in time, unknown host, ..."""
-    if isinstance(error, openai.APITimeoutError):
-        seconds = getattr(timeout, "read", timeout)
-        return f"no answer within {seconds} s (timed out): is the server running and not stuck? see --timeout"
+    if isinstance(error, TransportTimeout):
+        return f"no answer within {timeout} s (timed out): is the server running and not stuck? see --timeout"
     cause: BaseException | None = error
     while cause is not None:
         if isinstance(cause, ConnectionRefusedError) or "refused" in str(cause).lower():

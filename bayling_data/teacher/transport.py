@@ -9,10 +9,10 @@ out as the few kinds the client's retry policy tells apart.
 from __future__ import annotations
 
 import asyncio
-import json
 from typing import Any
 
 import aiohttp
+import orjson
 from multidict import CIMultiDictProxy
 
 
@@ -41,10 +41,12 @@ class HtmlAnswer(TransportError):
 
 
 class ChatTransport:
-    """POSTs chat completion requests to `{base_url}/chat/completions` with the API key as bearer token."""
+    """POSTs chat completion requests to `{base_url}/chat/completions` (and GETs `/models`) with the API key
+    as bearer token."""
 
     def __init__(self, base_url: str, api_key: str, timeout: float, connections: int) -> None:
-        self.url = base_url.rstrip("/") + "/chat/completions"
+        self.base_url = base_url.rstrip("/")
+        self.url = self.base_url + "/chat/completions"
         self.timeout = timeout
         self._headers = {"Authorization": f"Bearer {api_key}", "Content-Type": "application/json"}
         self._connections = connections
@@ -59,17 +61,24 @@ class ChatTransport:
         return self._session
 
     async def post(self, body: dict[str, Any]) -> tuple[Any, CIMultiDictProxy[str]]:
-        """The decoded JSON answer and its headers (json.JSONDecodeError for a broken 200 body)."""
+        """The decoded JSON answer and its headers (a json.JSONDecodeError, which orjson's error is, for a broken
+        200 body)."""
+        return await self._call("POST", self.url, orjson.dumps(body))
+
+    async def get(self, path: str) -> tuple[Any, CIMultiDictProxy[str]]:
+        """`GET {base_url}{path}`, decoded like `post`."""
+        return await self._call("GET", self.base_url + path, None)
+
+    async def _call(self, method: str, url: str, payload: bytes | None) -> tuple[Any, CIMultiDictProxy[str]]:
         session = self._session or self._open()
-        payload = json.dumps(body, ensure_ascii=False).encode()
         try:
-            async with session.post(self.url, data=payload) as response:
+            async with session.request(method, url, data=payload) as response:
                 raw = await response.read()
                 if response.status >= 400:
                     raise HttpStatus(response.status, response.headers, raw)
                 if response.content_type == "text/html":
-                    raise HtmlAnswer(f"POST {self.url} answered an HTML page")
-                return json.loads(raw), response.headers
+                    raise HtmlAnswer(f"{method} {url} answered an HTML page")
+                return orjson.loads(raw), response.headers
         except asyncio.TimeoutError:
             raise TransportTimeout(f"no answer within {self.timeout} s") from None
         except aiohttp.ClientError as error:  # refused, reset, DNS, closed early, invalid HTTP
