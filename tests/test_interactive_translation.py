@@ -151,3 +151,25 @@ def test_turn_mix_parsing():
         parse_turn_mix("dance=1")
     with pytest.raises(ValueError, match="must be a number"):
         parse_turn_mix("refine=lots")
+
+
+def test_the_planned_turn_mix_is_exact_per_direction_and_position():
+    import random
+    from types import SimpleNamespace
+
+    from bayling_data.generators.base import GenerationContext
+    from bayling_data.generators.interactive_translation import DEFAULT_MIX, InteractiveTranslation
+    from bayling_data.options import build
+
+    langs = parse_langs("zh,en,de")
+    directions = [(a, b) for a in langs for b in langs if a != b]
+    options = build(InteractiveTranslation.Options, {"min_turns": 5, "max_turns": 5})
+    teacher = SimpleNamespace(embedded=False, model="mock-teacher")
+    generator = InteractiveTranslation(GenerationContext(teacher, langs, directions, options))
+    rng = random.Random(0)
+    plans = [generator._plan(index, rng, can_switch=True) for index in range(120 * len(directions))]
+    total = sum(DEFAULT_MIX.values())
+    for direction in range(len(directions)):
+        for position in range(1, 5):
+            counts = Counter(plan[position] for plan in plans[direction :: len(directions)])
+            assert counts == {kind: 120 * weight / total for kind, weight in DEFAULT_MIX.items()}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import random
 from dataclasses import dataclass, field
 from typing import Any, Optional
@@ -32,6 +33,8 @@ STYLES = ("formal", "casual", "concise", "expanded", "children", "academic", "po
 ASPECTS = ("word_choice", "grammar", "idioms", "culture", "alternatives")
 PARAGRAPH_TURNS = frozenset({"translate", "refine", "restyle", "correct_error"})
 HUBS = ("eng_Latn", "zho_Hans")  # BayLing 2's hub languages: an instruction language of every dialogue
+ROUND_ROBIN_LENGTH = 120  # turn types in the planning sequence (a multiple of the default mix's 12)
+STRIDE = 7  # offset between a record's follow-ups in that sequence (coprime to its length's factors 2, 3, 5)
 MIN_SEED_SCRIPT_SHARE = 0.5  # a seed mostly in another script would make the whole dialogue wrong
 PROMPTS = (
     "assistant_system",
@@ -163,13 +166,19 @@ class InteractiveTranslation(TeacherGenerator):
         codes = sorted(candidates)
         return get(rng.choices(codes, weights=[candidates[c] for c in codes])[0])
 
-    def _plan(self, rng: random.Random, can_switch: bool) -> list[str]:
+    def _plan(self, index: int, rng: random.Random, can_switch: bool) -> list[str]:
+        """The turn types of record `index`: its follow-up number j is item `round + STRIDE * j` of a
+        smooth weighted round robin over the mix, where `round` counts the records of its direction, so
+        every follow-up position of every direction cycles through the mix exactly, record after record
+        (balanced over a run, also across shards and retries), and one record rarely asks for the same
+        type twice."""
         turns = rng.randint(self.min_turns, self.max_turns)
         kinds = [k for k in FOLLOW_UPS if self.mix[k] > 0 and (k != "switch_target" or can_switch)]
-        weights = [self.mix[k] for k in kinds]
         if not kinds:
             return ["translate"]
-        return ["translate", *rng.choices(kinds, weights=weights, k=turns - 1)]
+        sequence = _round_robin({k: self.mix[k] for k in kinds})
+        round_ = index // len(self.context.directions)
+        return ["translate", *(sequence[(round_ + STRIDE * j) % len(sequence)] for j in range(turns - 1))]
 
     def _direction(self, index: int, seed: SeedItem) -> tuple[Language, Language]:
         directions = self.context.directions
@@ -184,7 +193,7 @@ class InteractiveTranslation(TeacherGenerator):
         src, tgt = self._direction(index, seed)
         instr = self._instruction_lang(src, tgt, rng)
         others = [lang for lang in self.context.languages if lang not in (src, tgt)]
-        plan = self._plan(rng, can_switch=bool(others))
+        plan = self._plan(index, rng, can_switch=bool(others))
         seed_info: dict[str, Any] = {"origin": seed.origin}
         if seed.text is not None:
             text = seed.text
@@ -394,6 +403,26 @@ class InteractiveTranslation(TeacherGenerator):
             constraint["replaced"] = replaced
         d.constraints.append(constraint)
         return None
+
+
+@functools.cache
+def _round_robin_cached(weights: tuple[tuple[str, float], ...]) -> tuple[str, ...]:
+    current = dict.fromkeys((k for k, _ in weights), 0.0)
+    total = sum(w for _, w in weights)
+    picks = []
+    for _ in range(ROUND_ROBIN_LENGTH):
+        for kind, weight in weights:
+            current[kind] += weight
+        chosen = max(current, key=lambda k: current[k])
+        current[chosen] -= total
+        picks.append(chosen)
+    return tuple(picks)
+
+
+def _round_robin(weights: dict[str, float]) -> tuple[str, ...]:
+    """Smooth weighted round robin: a sequence in which every stretch holds each kind in proportion to its
+    weight (within one), and kinds of one weight are spread out, not bunched."""
+    return _round_robin_cached(tuple(weights.items()))
 
 
 def _usable_word(word: str, lang: Language) -> bool:
