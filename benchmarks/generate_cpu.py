@@ -12,47 +12,29 @@ from __future__ import annotations
 import json
 import os
 import resource
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from bayling_data.teacher.mock_server import mock_process
 
 
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 3000
     extra = sys.argv[2:]
     cli = Path(sys.executable).parent / "bayling-data"
-    port = free_port()
-    server = subprocess.Popen([str(cli), "teacher", "mock", "--port", str(port)], stderr=subprocess.DEVNULL)
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/models", timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.1)
-        with tempfile.TemporaryDirectory(prefix="generate-cpu-") as work:
-            env = {**os.environ, "XDG_CACHE_HOME": str(Path(work) / "cache")}
-            out = Path(work) / "out"
-            args = ["generate", "--langs", "zh,en,de", "--n", str(n), "--base-url", f"http://127.0.0.1:{port}/v1"]
-            before = resource.getrusage(resource.RUSAGE_CHILDREN)
-            started = time.perf_counter()
-            subprocess.run([str(cli), *args, "--out", str(out), *extra], env=env, check=True, stderr=subprocess.DEVNULL)
-            wall = time.perf_counter() - started
-            after = resource.getrusage(resource.RUSAGE_CHILDREN)
-            summary = json.loads((out / "run_summary.json").read_text())
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    with mock_process() as url, tempfile.TemporaryDirectory(prefix="generate-cpu-") as work:
+        env = {**os.environ, "XDG_CACHE_HOME": str(Path(work) / "cache")}
+        out = Path(work) / "out"
+        args = ["generate", "--langs", "zh,en,de", "--n", str(n), "--base-url", url]
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        started = time.perf_counter()
+        subprocess.run([str(cli), *args, "--out", str(out), *extra], env=env, check=True, stderr=subprocess.DEVNULL)
+        wall = time.perf_counter() - started
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        summary = json.loads((out / "run_summary.json").read_text())
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     requests = summary["usage"]["requests"]
     print(

@@ -11,23 +11,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
-from pathlib import Path
 
 import aiohttp
 
 from bayling_data.teacher import Teacher
 from bayling_data.teacher.accounting import Usage
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from bayling_data.teacher.mock_server import mock_process
 
 
 async def measure(url: str, concurrency: int, latency: float, requests: int) -> tuple[float, float]:
@@ -78,21 +68,7 @@ def main() -> None:
     parser.add_argument("--concurrency", default="1,8,64,256,512")
     parser.add_argument("--rounds", type=int, default=8, help="requests per level = rounds x concurrency")
     args = parser.parse_args()
-    port = free_port()
-    cli = Path(sys.executable).parent / "bayling-data"
-    server = subprocess.Popen(
-        [str(cli), "teacher", "mock", "--port", str(port), "--latency", str(args.latency)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/models", timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.1)
-        url = f"http://127.0.0.1:{port}/v1"
+    with mock_process(args.latency) as url:
         for concurrency in (int(c) for c in args.concurrency.split(",")):
             requests = args.rounds * concurrency
             ideal = concurrency / args.latency
@@ -107,9 +83,6 @@ def main() -> None:
                 f"ours/plain={100 * ours / plain:.1f}%",
                 flush=True,
             )
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 if __name__ == "__main__":

@@ -91,13 +91,7 @@ def main() -> None:
                 ("search_none", "browse?q=no+record+says+this"),
                 ("record", "record/50/1234"),
                 ("page_200", "browse?page=200"),
-            ]:
-                seconds, body = timed_get(url + path)
-                hits = body.count('class="result"')
-                print(f"view_1m n={n} {name}_s={seconds:.3f} results={hits}")
-            seconds, _ = timed_get(url + "browse?language=deu_Latn")  # waits for the facet index
-            print(f"view_1m n={n} facet_first_s={seconds:.2f} (includes building the index in the background)")
-            for name, path in [
+                ("facet_first", "browse?language=deu_Latn"),  # waits for the facet index built in the background
                 ("facet", "browse?language=deu_Latn"),
                 ("two_facets", "browse?turn_type=refine&instruction_lang=zho_Hans"),
                 ("facet_and_search", "browse?q=the&direction=eng_Latn+-%3E+deu_Latn"),

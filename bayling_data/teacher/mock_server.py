@@ -11,14 +11,20 @@ It also serves the files and batches endpoints of the Batch API.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import random
 import re
+import subprocess
+import sys
 import threading
 import time
+import urllib.request
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -510,3 +516,26 @@ class MockServer(BackgroundServer):
 def serve_forever(state: MockState, port: int) -> None:
     """Run the mock server in the foreground (for `bayling-data teacher mock`)."""
     web.run_app(make_app(state), host="127.0.0.1", port=port, access_log=None, print=None)
+
+
+@contextlib.contextmanager
+def mock_process(latency: float = 0.0) -> Iterator[str]:
+    """A mock teacher in a process of its own (`bayling-data teacher mock`, so that the CPU a benchmark
+    measures is the client's alone); yields its base URL once it answers."""
+    from bayling_data.teacher.local import free_port
+
+    port = free_port()
+    cli = Path(sys.executable).parent / "bayling-data"
+    command = [str(cli), "teacher", "mock", "--port", str(port), "--latency", str(latency)]
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/models", timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        yield f"http://127.0.0.1:{port}/v1"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
