@@ -89,7 +89,7 @@ def main() -> None:
                 ("search_common", "browse?q=the"),
                 ("search_rare", "browse?q=zzrare500"),
                 ("search_none", "browse?q=no+record+says+this"),
-                ("record", "record/50/1234"),
+                ("record", f"record/{-(-n // SHARD_ROWS) // 2}/{min(1234, n - 1)}"),
                 ("page_200", "browse?page=200"),
                 ("facet_first", "browse?language=deu_Latn"),  # waits for the facet index built in the background
                 ("facet", "browse?language=deu_Latn"),
