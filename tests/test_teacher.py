@@ -42,17 +42,17 @@ def test_answers_are_in_the_requested_language(mock_teacher):
 
 
 @pytest.mark.parametrize(
-    "faults",
+    ("faults", "cause"),
     [
-        Faults(error_500=0.5, seed=1),
-        Faults(rate_limit_429=0.5, retry_after=0.01, seed=2),
-        Faults(empty=0.4, seed=3),
-        Faults(malformed_json=0.4, seed=4),
-        Faults(drop_connection=0.3, seed=5),
+        (Faults(error_500=0.5, seed=1), "http_500"),
+        (Faults(rate_limit_429=0.5, retry_after=0.01, seed=2), "http_429"),
+        (Faults(empty=0.4, seed=3), "empty_content"),
+        (Faults(malformed_json=0.4, seed=4), "broken_json"),
+        (Faults(drop_connection=0.3, seed=5), "connection"),
     ],
     ids=["500", "429", "empty", "malformed", "dropped"],
 )
-def test_retries_recover_from_faults(faults):
+def test_retries_recover_from_faults(faults, cause):
     with MockServer(MockState(faults=faults)) as server:
         teacher = make_teacher(server.url, max_attempts=8)
         replies = asyncio.run(_chat_all(teacher, 30))
@@ -60,6 +60,7 @@ def test_retries_recover_from_faults(faults):
     assert len(replies) == 30 and all(r.content for r in replies)
     assert injected > 0
     assert teacher.usage.retries >= injected
+    assert teacher.usage.retry_causes == {cause: teacher.usage.retries}  # counted by cause, for the summary
 
 
 def test_persistent_server_error_fails_one_request():

@@ -35,6 +35,7 @@ class Usage:
     requests: int = 0  # requests sent over the network
     cache_hits: int = 0
     retries: int = 0
+    retry_causes: dict[str, int] = field(default_factory=dict)  # why requests were sent again
     failures: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
@@ -81,3 +82,10 @@ class Usage:
         """Continue counting from a resumed run's summary."""
         for name in ("requests", "cache_hits", "retries", "failures", "prompt_tokens", "completion_tokens"):
             setattr(self, name, int(saved.get(name, 0)))
+        self.retry_causes = {str(k): int(v) for k, v in (saved.get("retry_causes") or {}).items()}
+
+    def add_retry(self, cause: str) -> None:
+        """Count a request sent again, and why (`http_429`, `http_503`, `timeout`, `connection`, `empty_content`,
+        `malformed_JSON`, `broken_json`, ...)."""
+        self.retries += 1
+        self.retry_causes[cause] = self.retry_causes.get(cause, 0) + 1

@@ -139,8 +139,6 @@ class Teacher:
         """`_once` with retries by cause: a connection or timeout problem, a 429 (after its Retry-After, which
         holds every request), a 5xx, an empty or malformed answer; backoff doubles with jitter."""
         for attempt in range(1, self.max_attempts + 1):
-            if attempt > 1:
-                self.usage.retries += 1
             try:
                 return await self._once(messages, params, json_mode)
             except HttpStatus as error:
@@ -149,10 +147,12 @@ class Teacher:
                 if error.status not in RETRYABLE_STATUS or attempt == self.max_attempts:
                     self.usage.failures += 1
                     raise TeacherRequestFailed(f"http_{error.status}") from None
+                self.usage.add_retry(f"http_{error.status}")
                 await asyncio.sleep(self._delay(attempt, error))
             except RETRYABLE as error:
                 if attempt == self.max_attempts:
                     raise self._final(error) from None
+                self.usage.add_retry(_cause(error))
                 await asyncio.sleep(self._delay(attempt, None))
         raise AssertionError("unreachable: the last attempt returns or raises")
 
@@ -288,6 +288,17 @@ def connection_problem(error: BaseException, timeout: Any) -> str:
 
 def _auth_message(base_url: str, status: int) -> str:
     return f"the teacher at {base_url} refused the API key (HTTP {status}): check OPENAI_API_KEY / --api-key"
+
+
+def _cause(error: BaseException) -> str:
+    """Why a request is tried again, as a counter's key."""
+    if isinstance(error, TransportTimeout):
+        return "timeout"
+    if isinstance(error, TransportUnreachable):
+        return "connection"
+    if isinstance(error, json.JSONDecodeError):
+        return "broken_json"
+    return _reason(error)
 
 
 def _reason(error: BaseException) -> str:
