@@ -38,3 +38,19 @@ def test_generate_with_the_real_local_model(cli_env, tmp_path):
     summary = json.loads((out / "run_summary.json").read_text())
     assert summary["usage"]["requests"] > 0 and summary["usage"]["completion_tokens"] > 0
     assert llama_processes() == before  # the server was stopped
+
+    # the same command on a fresh cache makes the same dataset: each request carries its record's seed,
+    # and the embedded server answers one request at a time, in an order the run fixes
+    fresh = {**cli_env, "XDG_CACHE_HOME": str(tmp_path / "fresh-cache")}
+    (tmp_path / "fresh-cache").mkdir()
+    again = run_cli(
+        ["generate", "--langs", "en,de", "--n", "3", "--out", str(tmp_path / "again"), "--max-turns", "1"],
+        fresh,
+        timeout=1500,
+    )
+    assert again.returncode == 0, again.stderr
+    second = json.loads((tmp_path / "again" / "run_summary.json").read_text())
+    assert second["usage"]["cache_hits"] == 0  # nothing came from the first run's answers
+    assert [row["id"] for row in load_output(tmp_path / "again", tmp_path)] == [row["id"] for row in dataset]
+    assert second["usage"]["requests"] == summary["usage"]["requests"]
+    assert llama_processes() == before
