@@ -89,18 +89,6 @@ class Dialogue:
         """A language's name as the instruction language writes it."""
         return self.language_names.get(lang.code) or lang.name_in(self.instr.code)
 
-    def mark(self) -> tuple[tuple[int, ...], str, Language | None]:
-        """Where the dialogue stands, to `undo` a turn that failed its checks."""
-        lists = (self.messages, self.turn_langs, self.plan, self.template_ids, self.writers)
-        return (*map(len, lists), len(self.constraints), len(self.finish_reasons)), self.current, self.current_lang
-
-    def undo(self, mark: tuple[tuple[int, ...], str, Language | None]) -> None:
-        """Drop everything added after `mark`."""
-        lengths, self.current, self.current_lang = mark
-        lists = (self.messages, self.turn_langs, self.plan, self.template_ids, self.writers)
-        for kept, items in zip(lengths, (*lists, self.constraints, self.finish_reasons), strict=True):
-            del items[kept:]
-
 
 @dataclass
 class InteractiveTranslationOptions:
@@ -209,20 +197,18 @@ class InteractiveTranslation(TeacherGenerator):
         dialogue = Dialogue(src, tgt, instr, text, names)
         passed: Record | None = None  # the dialogue as it last passed the checks, with their signals
         for kind in plan:
-            mark = dialogue.mark()
+            turns_before = len(dialogue.plan)
             unwritten = await self._turn(kind, dialogue, turns, rng, others)
             probe = self._record(dialogue, seed_info)  # what the filters see (and record their signals in)
             failure = unwritten or self._check(probe)
             if failure is None:
                 passed = probe
                 continue
-            if mark[0][2] < self.min_turns:  # too few turns before this one: the dialogue is lost
+            if turns_before < self.min_turns or passed is None:  # too few turns before this one: it is lost
                 return Rejection(failure, record=probe, by_filter=unwritten is None)
-            dialogue.undo(mark)
-            kept = passed or self._record(dialogue, seed_info)  # `passed` is set: --min-turns is at least 1
-            kept.meta["cut_short"] = {"planned_turns": len(plan), "reason": failure}
-            return kept
-        return passed or self._record(dialogue, seed_info)
+            passed.meta["cut_short"] = {"planned_turns": len(plan), "reason": failure}
+            return passed  # the dialogue before the turn that failed
+        return probe
 
     def _check(self, probe: Record) -> str | None:
         """The run's cheap filters on the dialogue so far (None: it passes, or the run has no filters). A probe
