@@ -161,3 +161,18 @@ def test_the_viewer_in_a_browser(viewer, browser, output):
     browser.get(url + "record/0/0")
     assert INJECTED in browser.find_element(By.TAG_NAME, "body").text
     assert browser.title != "pwned"
+
+
+def test_view_says_what_is_wrong(output, cli_env_module, tmp_path):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        busy = run_cli(["view", str(output), "--port", str(port)], cli_env_module, timeout=60)
+    assert busy.returncode == 2
+    assert f"cannot listen on 127.0.0.1:{port}" in busy.stderr and "pick another --port" in busy.stderr
+    assert "Traceback" not in busy.stderr and "FATAL" not in busy.stderr  # no thread left running at exit
+    missing = run_cli(["view", str(tmp_path / "nothing")], cli_env_module, timeout=60)
+    assert missing.returncode == 2 and "no run_summary.json" in missing.stderr

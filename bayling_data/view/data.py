@@ -78,6 +78,7 @@ class Dataset:
         self.db = duckdb.connect()  # in memory; the data stays in the shards
         self.db.execute(f"CREATE VIEW records AS {self._records_sql()}")
         self.index_ready = threading.Event()
+        self._indexing: duckdb.DuckDBPyConnection | None = None  # the index's cursor while it is built
         self.index_error: str | None = None
 
     def _records_sql(self) -> str:
@@ -146,24 +147,32 @@ class Dataset:
         return self.folder / ".bayling" / "view-index.parquet"
 
     def build_index(self) -> None:
-        """Build (or reuse) the facet index; run in a background thread. Kept beside the data for the next
-        time; in memory only when the folder is read-only."""
+        """Build (or reuse) the facet index; run in a background thread (`stop_index` interrupts it). Kept
+        beside the data for the next time; in memory only when the folder is read-only."""
         try:
-            path = self.index_path()
-            newest = max(p.stat().st_mtime for paths in self.shards.values() for p in paths)
-            if path.is_file() and path.stat().st_mtime >= newest:
-                self.query(f"CREATE OR REPLACE TABLE facets AS SELECT * FROM read_parquet({_quote(str(path))})")
-                return
-            self.query(f"CREATE OR REPLACE TABLE facets AS {_INDEX_SQL}")
-            with contextlib.suppress(OSError, duckdb.Error):  # a read-only folder: no index kept for next time
-                path.parent.mkdir(parents=True, exist_ok=True)
-                tmp = path.with_suffix(".tmp")
-                self.query(f"COPY facets TO {_quote(str(tmp))} (FORMAT parquet)")
-                tmp.replace(path)
+            with self.db.cursor() as cursor:
+                self._indexing = cursor
+                path = self.index_path()
+                newest = max(p.stat().st_mtime for paths in self.shards.values() for p in paths)
+                if path.is_file() and path.stat().st_mtime >= newest:
+                    cursor.execute(f"CREATE OR REPLACE TABLE facets AS SELECT * FROM read_parquet({_quote(str(path))})")
+                    return
+                cursor.execute(f"CREATE OR REPLACE TABLE facets AS {_INDEX_SQL}")
+                with contextlib.suppress(OSError, duckdb.Error):  # a read-only folder: no index kept for next time
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    tmp = path.with_suffix(".tmp")
+                    cursor.execute(f"COPY facets TO {_quote(str(tmp))} (FORMAT parquet)")
+                    tmp.replace(path)
         except (duckdb.Error, OSError) as error:  # the page says so; browsing without facets still works
             self.index_error = f"{type(error).__name__}: {error}"
         finally:
+            self._indexing = None
             self.index_ready.set()
+
+    def stop_index(self) -> None:
+        """Interrupt the index being built (on the way out: a query left running in a thread would abort)."""
+        if (cursor := self._indexing) is not None:
+            cursor.interrupt()
 
     # -- queries ------------------------------------------------------------------------------------
 

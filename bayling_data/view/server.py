@@ -222,17 +222,19 @@ def _lengths_chart(dataset: Dataset) -> str | None:
 
 
 def serve(folder: Path, port: int, host: str = "127.0.0.1", on_ready: Callable[[str], None] | None = None) -> None:
-    """Serve the viewer until Ctrl-C (or SIGTERM); the facet index is built in the background meanwhile.
-    `on_ready` gets the page's URL once the port is bound (port 0: a free one)."""
+    """Serve the viewer until Ctrl-C (or SIGTERM); the facet index is built in the background meanwhile
+    (started once the port is bound, and interrupted on the way out). `on_ready` gets the page's URL once
+    the port is bound (port 0: a free one)."""
     dataset = Dataset(folder)
-    threading.Thread(target=dataset.build_index, name="view-index", daemon=True).start()
 
     async def main() -> None:
         runner = web.AppRunner(make_app(dataset), access_log=None)
         await runner.setup()
+        indexer = threading.Thread(target=dataset.build_index, name="view-index", daemon=True)
         try:
             site = web.TCPSite(runner, host, port)
             await site.start()
+            indexer.start()
             bound = runner.addresses[0][1]
             if on_ready is not None:
                 on_ready(f"http://{host}:{bound}/")
@@ -241,6 +243,9 @@ def serve(folder: Path, port: int, host: str = "127.0.0.1", on_ready: Callable[[
             await stop.wait()
         finally:
             await runner.cleanup()
+            if indexer.is_alive():
+                dataset.stop_index()  # its query ends with an error, not an abort at exit
+                indexer.join(timeout=10)
 
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(main())
