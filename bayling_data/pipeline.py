@@ -125,11 +125,11 @@ def _record_rng(options: GenerateOptions, number: int, attempt: int) -> random.R
 
 @dataclass
 class SlotResult:
-    """What a slot's tries gave: the rejected tries in order, and the last outcome with its verdict."""
+    """What a slot's tries gave: every rejected try with its reason, in order, and the record that passed
+    the steps that look at it alone (None: the slot gave up)."""
 
     failed: list[tuple[Record | Rejection, str | None]]
-    outcome: Record | Rejection
-    reason: str | None
+    passed: Record | None
     tries: int
 
 
@@ -203,12 +203,12 @@ async def run_generate(options: GenerateOptions, teacher: Teacher, chain: Filter
             outcome = await generator.generate(number, seed, _record_rng(options, number, attempt))
             reason = None if isinstance(outcome, Rejection) else (await chain.acheck_batch([outcome], "unordered"))[0]
             if reason is None and not isinstance(outcome, Rejection):
-                return SlotResult(failed, outcome, None, attempt + 1)
+                return SlotResult(failed, outcome, attempt + 1)
             failed.append((outcome, reason))
             unrouted[0] += 1
             if isinstance(outcome, Rejection) and not outcome.retry:
                 break
-        return SlotResult(failed[:-1], *failed[-1], first + len(failed))
+        return SlotResult(failed, None, first + len(failed))
 
     try:
         index = attempts = next_index
@@ -225,12 +225,12 @@ async def run_generate(options: GenerateOptions, teacher: Teacher, chain: Filter
             # is still received and cached below; it leaves `pending` only once finished
             result = await asyncio.shield(task)
             pending.popleft()
-            unrouted[0] -= len(result.failed) + (result.reason is not None or isinstance(result.outcome, Rejection))
+            unrouted[0] -= len(result.failed)
             for outcome, reason in result.failed:
                 _route(outcome, reason, chain, writer, stats)
             attempts += result.tries - 1
-            verdict = _route(result.outcome, result.reason, chain, writer, stats)
-            if verdict is not None and result.reason is None and result.tries < TRIES_PER_SLOT:
+            deduplicated = result.passed is not None and _route(result.passed, None, chain, writer, stats) is not None
+            if deduplicated and result.tries < TRIES_PER_SLOT:
                 # dedup rejected it: the same slot tries again, ahead of the slots after it
                 retry = fill(options.global_index(position), seed, result.tries)
                 pending.appendleft((position, seed, asyncio.create_task(retry)))
