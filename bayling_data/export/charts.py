@@ -9,7 +9,6 @@ beyond the default one is needed.
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -89,49 +88,46 @@ def lengths(by_language: dict[str, list[int]]) -> str | None:
     return _svg(figure)
 
 
+# The card's charts: file stem -> (title, the stats table drawn).
+CARD_CHARTS = {
+    "languages": ("Kept records per language", "language"),
+    "directions": ("Kept records per direction", "direction"),
+    "turn_types": ("Turn types of kept records", "turn_type"),
+    "reject_steps": ("Rejected records per filter step", "rejected_reason"),
+}
+
+
 def card_chart_names(stats: dict[str, Any]) -> list[str]:
-    """The names of the card's charts that a run's stats have data for (nothing drawn)."""
+    """The card's charts that a run's stats have data for (nothing drawn)."""
     counts = stats.get("counts", {})
-    tables = {
-        "languages": "language",
-        "directions": "direction",
-        "turn_types": "turn_type",
-        "reject_steps": "rejected_reason",
-    }
-    return [name for name, table in tables.items() if counts.get(table)]
+    return [stem for stem, (_, table) in CARD_CHARTS.items() if counts.get(table)]
 
 
-def card_charts(stats: dict[str, Any], only: str | None = None) -> dict[str, tuple[str, str]]:
-    """The card's charts from a run's stats: {file stem: (title, svg)} (`only`: just that one)."""
-    counts = stats.get("counts", {})
-    steps: dict[str, int] = {}
-    for reason, count in counts.get("rejected_reason", {}).items():
-        steps[reason.split(":", 1)[0]] = steps.get(reason.split(":", 1)[0], 0) + count
-    makers: dict[str, tuple[str, Callable[[], str | None]]] = {
-        "languages": (
-            "Kept records per language",
-            lambda: bars(counts.get("language", {}), "Kept records per language"),
-        ),
-        "directions": ("Kept records per direction", lambda: direction_matrix(counts.get("direction", {}))),
-        "turn_types": ("Turn types", lambda: bars(counts.get("turn_type", {}), "Turn types of kept records", "turns")),
-        "reject_steps": ("Rejected records per step", lambda: bars(steps, "Rejected records per filter step")),
-    }
-    charts = {}
-    for stem, (title, make) in makers.items():
-        svg = make() if only in (None, stem) else None
-        if svg is not None:
-            charts[stem] = (title, svg)
-    return charts
+def card_chart(stats: dict[str, Any], stem: str) -> str | None:
+    """One of the card's charts as SVG (None: no data, or no such chart)."""
+    if stem not in CARD_CHARTS:
+        return None
+    title, table = CARD_CHARTS[stem]
+    counts = stats.get("counts", {}).get(table, {})
+    if stem == "directions":
+        return direction_matrix(counts)
+    if stem == "reject_steps":
+        steps: dict[str, int] = {}
+        for reason, count in counts.items():
+            step = reason.split(":", 1)[0]
+            steps[step] = steps.get(step, 0) + count
+        return bars(steps, title)
+    return bars(counts, title, "turns" if stem == "turn_types" else "records")
 
 
 def write_card_charts(folder: Path, stats: dict[str, Any]) -> list[tuple[str, str]]:
     """Write the card's charts as `charts/<stem>.svg`; returns (title, relative path) of each."""
-    charts = card_charts(stats)
     written = []
-    if charts:
+    for stem in card_chart_names(stats):
+        svg = card_chart(stats, stem)
+        if svg is None:
+            continue
         (folder / "charts").mkdir(exist_ok=True)
-    for stem, (title, svg) in charts.items():
-        path = folder / "charts" / f"{stem}.svg"
-        path.write_text(svg, "utf-8")
-        written.append((title, f"charts/{stem}.svg"))
+        (folder / "charts" / f"{stem}.svg").write_text(svg, "utf-8")
+        written.append((CARD_CHARTS[stem][0], f"charts/{stem}.svg"))
     return written

@@ -202,8 +202,7 @@ def _rejections_by_language(dataset: Dataset) -> dict[str, dict[str, int]] | Non
 
 @functools.cache
 def _card_chart(dataset: Dataset, name: str) -> str | None:
-    made = charts.card_charts(dataset.summary.get("stats", {}), only=name).get(name)
-    return made[1] if made else None
+    return charts.card_chart(dataset.summary.get("stats", {}), name)
 
 
 @functools.cache
