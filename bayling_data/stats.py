@@ -71,12 +71,6 @@ class RunStats:
             spend[f"{side}_prompt_tokens"] += int(usage.get("prompt_tokens", 0))
             spend[f"{side}_completion_tokens"] += int(usage.get("completion_tokens", 0))
 
-    def wasted_share(self) -> float | None:
-        """The share of teacher requests that went into rejected records (None before any)."""
-        spend = self.counts["spend"]
-        total = spend["kept_requests"] + spend["rejected_requests"]
-        return spend["rejected_requests"] / total if total else None
-
     def _count_unknown(self, record: Record) -> None:
         for code in {record.src_lang, record.tgt_lang} - {""}:
             if languages.find(code) is None:

@@ -164,7 +164,7 @@ class InteractiveTranslation(TeacherGenerator):
         kinds = [k for k in FOLLOW_UPS if self.mix[k] > 0 and (k != "switch_target" or can_switch)]
         if not kinds:
             return ["translate"]
-        sequence = _round_robin({k: self.mix[k] for k in kinds})
+        sequence = _round_robin(tuple((k, self.mix[k]) for k in kinds))
         round_ = index // len(self.context.directions)
         return ["translate", *(sequence[(round_ + STRIDE * j) % len(sequence)] for j in range(turns - 1))]
 
@@ -392,7 +392,9 @@ class InteractiveTranslation(TeacherGenerator):
 
 
 @functools.cache
-def _round_robin_cached(weights: tuple[tuple[str, float], ...]) -> tuple[str, ...]:
+def _round_robin(weights: tuple[tuple[str, float], ...]) -> tuple[str, ...]:
+    """Smooth weighted round robin over (kind, weight) pairs: a sequence in which every stretch holds each
+    kind in proportion to its weight (within one), and kinds of one weight are spread out, not bunched."""
     current = dict.fromkeys((k for k, _ in weights), 0.0)
     total = sum(w for _, w in weights)
     picks = []
@@ -403,12 +405,6 @@ def _round_robin_cached(weights: tuple[tuple[str, float], ...]) -> tuple[str, ..
         current[chosen] -= total
         picks.append(chosen)
     return tuple(picks)
-
-
-def _round_robin(weights: dict[str, float]) -> tuple[str, ...]:
-    """Smooth weighted round robin: a sequence in which every stretch holds each kind in proportion to its
-    weight (within one), and kinds of one weight are spread out, not bunched."""
-    return _round_robin_cached(tuple(weights.items()))
 
 
 def _usable_word(word: str, lang: Language) -> bool:

@@ -1,5 +1,5 @@
-"""The teacher client: chat completions over a lean aiohttp transport, bounded concurrency, retries by
-cause, rate limits, cache; the openai SDK for model listing and the Batch API."""
+"""The teacher client: chat completions and model listing over a lean aiohttp transport, bounded
+concurrency, retries by cause, rate limits, cache; the openai SDK for the Batch API only."""
 
 from __future__ import annotations
 
