@@ -279,8 +279,9 @@ def generate(
     cache: CacheFile = None,
     no_cache: NoCache = False,
     model_path: Annotated[Optional[Path], typer.Option(help="GGUF model for the local teacher.")] = None,
-    ctx_size: Annotated[int, typer.Option(help="Context size of the local teacher.")] = 2048,
-    threads: Annotated[int, typer.Option(help="Threads of the local teacher (0: all cores).")] = 0,
+    ctx_size: Annotated[int, typer.Option(help="Context size of each slot of the local teacher.")] = LocalOptions.n_ctx,
+    threads: Annotated[int, typer.Option(help="Threads of the local teacher (0: all cores).")] = LocalOptions.threads,
+    slots: Annotated[int, typer.Option(min=1, help="Requests the local teacher decodes at once.")] = LocalOptions.slots,
     filters_config: FiltersFile = None,
     skip_filter: SkipFilter = None,
     langid_backend: LangidBackend = None,
@@ -363,7 +364,7 @@ def generate(
         batch=batch,
         batch_window=batch_window,
         batch_poll=batch_poll,
-        local=LocalOptions(model_path=model_path, n_ctx=ctx_size, threads=threads),
+        local=LocalOptions(model_path=model_path, n_ctx=ctx_size, threads=threads, slots=slots),
     )
 
     async def main() -> dict:
@@ -693,12 +694,15 @@ def view(
 def teacher_serve(
     model_path: Annotated[Optional[Path], typer.Option(help="GGUF model (default: the packaged SmolLM2-135M).")] = None,
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0: a free one).")] = 8080,
-    ctx_size: Annotated[int, typer.Option(help="Context size.")] = 2048,
-    threads: Annotated[int, typer.Option(help="Threads (0: all cores).")] = 0,
+    ctx_size: Annotated[int, typer.Option(help="Context size of each slot.")] = LocalOptions.n_ctx,
+    threads: Annotated[int, typer.Option(help="Threads (0: all cores).")] = LocalOptions.threads,
+    slots: Annotated[int, typer.Option(min=1, help="Requests decoded at once.")] = LocalOptions.slots,
 ) -> None:
     """Run the local teacher so that several runs can share it (--base-url http://127.0.0.1:PORT/v1)."""
     try:
-        server = LocalServer(LocalOptions(model_path=model_path, port=port, n_ctx=ctx_size, threads=threads))
+        server = LocalServer(
+            LocalOptions(model_path=model_path, port=port, n_ctx=ctx_size, threads=threads, slots=slots)
+        )
         with terminate_on_sigterm(), server:
             err.print(f"local teacher {server.model} at {server.base_url} (Ctrl-C stops it)", highlight=False)
             server.wait()

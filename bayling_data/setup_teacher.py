@@ -80,11 +80,12 @@ async def open_teacher(options: TeacherOptions) -> AsyncIterator[Teacher]:
         if cache is not None:
             stack.callback(cache.close)
         if options.kind == "local":
-            server = LocalServer(options.local or LocalOptions())
+            local = options.local or LocalOptions()
+            server = LocalServer(local)
             server.start()  # in the main thread: the child dies with the thread that started it
             stack.callback(server.stop)
             base_url, api_key, model, teacher_id = server.base_url, "local", server.model, server.teacher_id
-            concurrency = options.concurrency or 1  # llama_cpp.server answers one request at a time
+            concurrency = options.concurrency or local.slots  # one request per slot of the batching server
         else:
             base_url = options.base_url or OPENAI_URL
             api_key = options.api_key or "EMPTY"  # self-hosted servers accept any key

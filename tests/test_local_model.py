@@ -16,7 +16,7 @@ if importlib.util.find_spec("llama_cpp") is None or importlib.util.find_spec("ll
 
 def llama_processes() -> list[str]:
     ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True, check=True)
-    return [line for line in ps.stdout.splitlines() if "llama_cpp.server" in line]
+    return [line for line in ps.stdout.splitlines() if "bayling_data.teacher.embedded_server" in line]
 
 
 def test_generate_with_the_real_local_model(cli_env, tmp_path):
@@ -39,8 +39,8 @@ def test_generate_with_the_real_local_model(cli_env, tmp_path):
     assert summary["usage"]["requests"] > 0 and summary["usage"]["completion_tokens"] > 0
     assert llama_processes() == before  # the server was stopped
 
-    # the same command on a fresh cache makes the same dataset: each request carries its record's seed,
-    # and the embedded server answers one request at a time, in an order the run fixes
+    # the same command on a fresh cache makes the same dataset: each request carries its record's seed, and
+    # the embedded server's answers do not depend on what it decodes beside them (test_embedded_server.py)
     fresh = {**cli_env, "XDG_CACHE_HOME": str(tmp_path / "fresh-cache")}
     (tmp_path / "fresh-cache").mkdir()
     again = run_cli(

@@ -1,4 +1,5 @@
-"""The embedded local teacher: llama.cpp's OpenAI-compatible server on loopback, started and stopped by us."""
+"""The embedded local teacher: our batching llama.cpp server (`embedded_server`) on loopback, started and
+stopped by us."""
 
 from __future__ import annotations
 
@@ -34,8 +35,9 @@ class LocalOptions:
     """How to run the local server."""
 
     model_path: Path | None = None
-    n_ctx: int = 2048
+    n_ctx: int = 2048  # per slot
     threads: int = 0  # 0: every core
+    slots: int = 4  # requests decoded together (measured in benchmarks/README.md)
     port: int = 0  # 0: a free port
     startup_timeout: float = 120.0
 
@@ -66,7 +68,7 @@ def _die_with_parent() -> None:
 
 
 class LocalServer:
-    """A running `llama_cpp.server` process; use as a context manager."""
+    """A running `embedded_server` process; use as a context manager."""
 
     def __init__(self, options: LocalOptions) -> None:
         if importlib.util.find_spec("llama_cpp") is None:
@@ -84,31 +86,26 @@ class LocalServer:
     @property
     def teacher_id(self) -> str:
         """Cache identity: the model file, not the (random) port."""
-        return f"local:{self.model_path.name}:{self.model_path.stat().st_size}"
+        return f"embedded:{self.model_path.name}:{self.model_path.stat().st_size}"
 
     def start(self) -> None:
         """Start the server and wait until it answers, or raise TeacherError with its log."""
-        threads = self.options.threads or os.cpu_count() or 1
         command = [
             sys.executable,
             "-m",
-            "llama_cpp.server",
+            "bayling_data.teacher.embedded_server",
             "--model",
             str(self.model_path),
-            "--model_alias",
+            "--alias",
             self.model,
-            "--host",
-            "127.0.0.1",
             "--port",
             str(self.port),
-            "--n_ctx",
+            "--n-ctx",
             str(self.options.n_ctx),
-            "--n_threads",
-            str(threads),
-            "--n_threads_batch",
-            str(threads),
-            "--verbose",
-            "false",
+            "--slots",
+            str(self.options.slots),
+            "--threads",
+            str(self.options.threads),
         ]
         log = open(self._log_file(), "wb")  # noqa: SIM115 - kept open for the child's lifetime
         self._process = subprocess.Popen(
