@@ -27,9 +27,11 @@ def option(
     low: float | None = None,
     high: float | None = None,
     choices: tuple[str, ...] | None = None,
+    flag: str | None = None,
 ) -> Any:
-    """A declared option (a dataclass field): its default, a line of help, an optional range or choice."""
-    meta = {"help": help, "low": low, "high": high, "choices": choices}
+    """A declared option (a dataclass field): its default, a line of help, an optional range or choice, and
+    its command-line flag when that is not `--field-name`."""
+    meta = {"help": help, "low": low, "high": high, "choices": choices, "flag": flag}
     if isinstance(default, (list, dict)):
         return dataclasses.field(default_factory=functools.partial(type(default), default), metadata=meta)
     return dataclasses.field(default=default, metadata=meta)

@@ -9,7 +9,7 @@ import json
 import random
 import time
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Coroutine, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -133,13 +133,9 @@ class SlotResult:
     tries: int
 
 
-async def run_generate(options: GenerateOptions, teacher: Teacher, chain: FilterChain) -> dict[str, Any]:
-    """Generate until exactly `options.target` records (--n, or a shard's share) pass the filters.
-
-    Record number k of the job is a *slot*: its direction, language or turn mix is the k-th of a
-    balanced spread, and a rejected try is tried again with fresh draws for the same slot, so balance
-    holds over what is kept (not over attempts) and the dataset depends only on the seed.
-    """
+def _open_run(options: GenerateOptions, teacher: Teacher, chain: FilterChain) -> tuple[OutputFolder, dict[str, Any]]:
+    """The output folder and the run's state: new, or the one to resume (same settings checked; usage and
+    the dedup index restored)."""
     if not dataclasses.is_dataclass(options.generator_options):  # a mapping (or None): the declared defaults apply
         declared = registry.options_class(options.generator)
         options.generator_options = build_options(declared, options.generator_options or {})
@@ -158,11 +154,14 @@ async def run_generate(options: GenerateOptions, teacher: Teacher, chain: Filter
         }
     else:
         _check_same_run(state["config"], fingerprint)
-        if state["complete"]:
-            return state
-        teacher.usage.restore(state.get("usage", {}))
-        chain.warm(folder.part_records("train", state))
-    stats = RunStats.from_dict(state["stats"])
+        if not state["complete"]:
+            teacher.usage.restore(state.get("usage", {}))
+            chain.warm(folder.part_records("train", state))
+    return folder, state
+
+
+def _make_generator(options: GenerateOptions, teacher: Teacher, chain: FilterChain) -> Any:
+    """The chosen generator, given the teacher, the languages, its options and the run's cheap checks."""
     context = GenerationContext(
         teacher,
         options.langs,
@@ -172,7 +171,46 @@ async def run_generate(options: GenerateOptions, teacher: Teacher, chain: Filter
         options.max_tokens,
         checks=chain,
     )
-    generator = registry.create(options.generator, context)
+    return registry.create(options.generator, context)
+
+
+async def _fill_slot(
+    generator: Any,
+    chain: FilterChain,
+    options: GenerateOptions,
+    unrouted: list[int],
+    number: int,
+    seed: SeedItem,
+    first: int,
+) -> SlotResult:
+    """Tries for one slot until a record passes the steps that look at it alone (teacher checks included), in
+    its own task: only dedup waits for the slots before it. `unrouted` counts the rejected tries not yet
+    written."""
+    failed: list[tuple[Record | Rejection, str | None]] = []
+    for attempt in range(first, TRIES_PER_SLOT):
+        outcome = await generator.generate(number, seed, _record_rng(options, number, attempt))
+        reason = None if isinstance(outcome, Rejection) else (await chain.acheck_batch([outcome], "unordered"))[0]
+        if reason is None and not isinstance(outcome, Rejection):
+            return SlotResult(failed, outcome, attempt + 1)
+        failed.append((outcome, reason))
+        unrouted[0] += 1
+        if isinstance(outcome, Rejection) and not outcome.retry:
+            break
+    return SlotResult(failed, None, first + len(failed))
+
+
+async def run_generate(options: GenerateOptions, teacher: Teacher, chain: FilterChain) -> dict[str, Any]:
+    """Generate until exactly `options.target` records (--n, or a shard's share) pass the filters.
+
+    Record number k of the job is a *slot*: its direction, language or turn mix is the k-th of a
+    balanced spread, and a rejected try is tried again with fresh draws for the same slot, so balance
+    holds over what is kept (not over attempts) and the dataset depends only on the seed.
+    """
+    folder, state = _open_run(options, teacher, chain)
+    if state["complete"]:
+        return state
+    stats = RunStats.from_dict(state["stats"])
+    generator = _make_generator(options, teacher, chain)
     state["prompt_hashes"] = getattr(generator, "prompt_hashes", {})
     writer = PartWriter(folder, state)
     max_attempts = options.max_attempts or 20 * options.target + 100
@@ -195,20 +233,8 @@ async def run_generate(options: GenerateOptions, teacher: Teacher, chain: Filter
     def save() -> None:
         writer.flush({"next_index": next_index, "stats": stats.to_dict(), "usage": teacher.usage.summary()})
 
-    async def fill(number: int, seed: SeedItem, first: int) -> SlotResult:
-        """Tries for one slot until a record passes the steps that look at it alone (teacher checks
-        included), in its own task: only dedup waits for the slots before it."""
-        failed: list[tuple[Record | Rejection, str | None]] = []
-        for attempt in range(first, TRIES_PER_SLOT):
-            outcome = await generator.generate(number, seed, _record_rng(options, number, attempt))
-            reason = None if isinstance(outcome, Rejection) else (await chain.acheck_batch([outcome], "unordered"))[0]
-            if reason is None and not isinstance(outcome, Rejection):
-                return SlotResult(failed, outcome, attempt + 1)
-            failed.append((outcome, reason))
-            unrouted[0] += 1
-            if isinstance(outcome, Rejection) and not outcome.retry:
-                break
-        return SlotResult(failed, None, first + len(failed))
+    def fill(number: int, seed: SeedItem, first: int) -> Coroutine[Any, Any, SlotResult]:
+        return _fill_slot(generator, chain, options, unrouted, number, seed, first)
 
     try:
         index = attempts = next_index

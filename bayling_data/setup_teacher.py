@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from bayling_data.options import option
 from bayling_data.teacher import Teacher
 from bayling_data.teacher.accounting import Budget, Usage
 from bayling_data.teacher.cache import RequestCache
@@ -19,29 +20,34 @@ from bayling_data.teacher.transport import ChatTransport
 
 OPENAI_URL = "https://api.openai.com/v1"
 OPENAI_DEFAULT_MODEL = "gpt-4o-mini"
+KINDS = ("auto", "local", "remote")
 
 
 @dataclass
 class TeacherOptions:
     """Flags that choose the teacher."""
 
-    kind: str = "auto"  # auto | local | remote
-    base_url: str | None = None
-    api_key: str | None = None
-    model: str | None = None
-    concurrency: int | None = None
-    timeout: float = 120.0
-    max_attempts: int = 5
-    cache_path: Path | None = None
-    use_cache: bool = True
-    price_in: float | None = None
-    price_out: float | None = None
+    kind: str = option(
+        "auto", "auto (local unless an endpoint is configured), local or remote.", choices=KINDS, flag="--teacher"
+    )
+    base_url: str | None = option(None, "OpenAI-compatible endpoint (or OPENAI_BASE_URL).")
+    api_key: str | None = option(None, "API key (prefer the OPENAI_API_KEY variable).")
+    model: str | None = option(None, "Teacher model name (default: the first the endpoint lists).")
+    concurrency: int | None = option(
+        None, "Most teacher requests in flight (default 16; the local teacher's --slots).", low=1, high=100_000
+    )
+    timeout: float = option(120.0, "Seconds before one teacher request times out.", low=0.1, high=86_400.0)
+    cache_path: Path | None = option(None, "Teacher cache file (default ~/.cache/bayling-data/).", flag="--cache")
+    use_cache: bool = option(True, "Read and write the teacher cache.", flag="--use-cache/--no-cache")
+    price_in: float | None = option(None, "USD per million input tokens (overrides the table).", low=0.0, high=1e6)
+    price_out: float | None = option(None, "USD per million output tokens.", low=0.0, high=1e6)
+    batch: bool = option(False, "Send requests through the OpenAI Batch API.")
+    batch_window: float = option(2.0, "--batch: seconds without new requests before a job is sent.", low=0.0, high=1e6)
+    batch_poll: float = option(30.0, "--batch: seconds between status checks of a job.", low=0.1, high=1e6)
+    rpm: int | None = option(None, "Most teacher requests per minute.", low=1, high=10**9)
+    tpm: int | None = option(None, "Most teacher tokens per minute (estimated before sending).", low=1, high=10**12)
+    max_attempts: int = 5  # tries of one request
     budget: Budget | None = None
-    batch: bool = False
-    batch_window: float = 2.0
-    batch_poll: float = 30.0
-    rpm: int | None = None
-    tpm: int | None = None
     local: LocalOptions | None = None
 
     def resolved(self) -> TeacherOptions:

@@ -22,7 +22,7 @@ except ImportError:  # Python 3.10
 
 from bayling_data.filters import registry
 from bayling_data.filters.base import FilterChain, Step, TeacherCheck
-from bayling_data.options import build, check_value, default_of, describe
+from bayling_data.options import build, check_value, default_of, describe, option
 from bayling_data.text.langid_backends import BACKENDS
 
 if TYPE_CHECKING:
@@ -110,6 +110,39 @@ class FilterConfig:
         running = self.steps_to_run()
         settings = {key: value for step in running for key, value in dataclasses.asdict(self.options_for(step)).items()}
         return {"steps": ", ".join(step.name for step in running), **settings}
+
+
+@dataclass
+class FilterFlags:
+    """The flags that choose the filtering of `generate` and `filter`; each step's own settings come as flags
+    of their own (`--near-dup-threshold 0.9`) or keys of the --filters file."""
+
+    config_file: Path | None = option(None, "YAML/TOML file of filter settings.", flag="--filters")
+    skip_filter: str | None = option(None, "Filter steps to skip, comma-separated.")
+    langid_backend: str | None = option(
+        None, "Language classifiers that vote, comma-separated: cld2,heliport,py3langid (default), langdetect."
+    )
+    round_trip_chrf: float | None = option(
+        None, "Teacher check: translate answers back, reject below this chrF (0-100). Off by default."
+    )
+    judge_min_score: int | None = option(
+        None, "Teacher check: the teacher rates records 1-5, reject below this. Off by default."
+    )
+
+    def config(self, step_settings: dict[str, Any]) -> FilterConfig:
+        """The settings file, then the steps' own flags, then these flags over it; validated."""
+        config = FilterConfig.from_file(self.config_file) if self.config_file else FilterConfig()
+        config.settings.update(step_settings)
+        if self.skip_filter:
+            config.skip = [name.strip() for name in self.skip_filter.split(",") if name.strip()]
+        named = {
+            "langid_backend": self.langid_backend,
+            "round_trip_min_chrf": self.round_trip_chrf,
+            "judge_min_score": self.judge_min_score,
+        }
+        config.settings.update({key: value for key, value in named.items() if value is not None})
+        config.validate()
+        return config
 
 
 def defaults() -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from bayling_data.options import option
 from bayling_data.teacher.errors import BudgetExceeded
 
 # USD per million tokens (input, output). Override with --price-in / --price-out.
@@ -20,9 +21,9 @@ PRICES: dict[str, tuple[float, float]] = {
 class Budget:
     """Limits after which a run stops cleanly (None: no limit)."""
 
-    max_cost: float | None = None
-    max_requests: int | None = None
-    max_tokens: int | None = None
+    max_cost: float | None = option(None, "Stop cleanly when this many USD are spent.", low=0.0, high=1e9)
+    max_requests: int | None = option(None, "Stop cleanly after this many teacher requests.", low=1, high=10**12)
+    max_tokens: int | None = option(None, "Stop cleanly after this many tokens in+out.", low=1, high=10**15)
 
 
 @dataclass

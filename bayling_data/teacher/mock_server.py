@@ -244,6 +244,13 @@ def _json_answer(prompt: str, lang: str, rng: random.Random) -> dict[str, Any]:
 
 def make_app(state: MockState) -> web.Application:
     """The aiohttp application serving the OpenAI endpoints the teacher client uses."""
+    app = web.Application(client_max_size=64 * 1024 * 1024)
+    app.add_routes(_chat_routes(state) + _batch_routes(state))
+    return app
+
+
+def _chat_routes(state: MockState) -> list[web.RouteDef]:
+    """Models, chat completions (with latency, rate limits and faults) and the counters."""
 
     async def models(request: web.Request) -> web.Response:
         state.counters["models"] += 1
@@ -271,10 +278,20 @@ def make_app(state: MockState) -> web.Application:
             state.counters[f"fault_{fault}"] += 1
             return await _fault_response(request, fault, state)
         state.counters["completions"] += 1
-        return web.json_response(
-            _completion(body, state),
-            headers=limit_headers,
-        )
+        return web.json_response(_completion(body, state), headers=limit_headers)
+
+    async def stats(request: web.Request) -> web.Response:
+        return web.json_response({**state.counters, "unique_requests": len(state.unique_requests)})
+
+    return [
+        web.get("/v1/models", models),
+        web.post("/v1/chat/completions", chat),
+        web.get("/_stats", stats),
+    ]
+
+
+def _batch_routes(state: MockState) -> list[web.RouteDef]:
+    """The files and batches endpoints of the Batch API (a batch is answered when it is created)."""
 
     async def upload_file(request: web.Request) -> web.Response:
         if denied := _check_auth(request, state):
@@ -307,21 +324,7 @@ def make_app(state: MockState) -> web.Application:
             return denied
         body = await request.json()
         batch_id = f"batch_{len(state.batches)}"
-        lines = []
-        for line in state.files[body["input_file_id"]].decode().splitlines():
-            item = json.loads(line)
-            state.counters["batch_requests"] += 1
-            completion = _completion(item["body"], state)
-            lines.append(
-                json.dumps(
-                    {
-                        "id": f"req_{len(lines)}",
-                        "custom_id": item["custom_id"],
-                        "error": None,
-                        "response": {"status_code": 200, "request_id": "r", "body": completion},
-                    }
-                )
-            )
+        lines = _batch_answers(state, body["input_file_id"])
         output_id = f"file-{len(state.files)}"
         state.files[output_id] = ("\n".join(lines) + "\n").encode()
         state.batches[batch_id] = {
@@ -348,20 +351,27 @@ def make_app(state: MockState) -> web.Application:
         newest_first = [_batch_object(batch_id, batch) for batch_id, batch in reversed(state.batches.items())]
         return web.json_response({"object": "list", "data": newest_first, "has_more": False})
 
-    async def stats(request: web.Request) -> web.Response:
-        return web.json_response({**state.counters, "unique_requests": len(state.unique_requests)})
+    return [
+        web.post("/v1/files", upload_file),
+        web.get("/v1/files/{file_id}/content", file_content),
+        web.post("/v1/batches", create_batch),
+        web.get("/v1/batches", list_batches),
+        web.get("/v1/batches/{batch_id}", get_batch),
+    ]
 
-    app = web.Application(client_max_size=64 * 1024 * 1024)
-    app.router.add_get("/v1/models", models)
-    app.router.add_post("/v1/chat/completions", chat)
-    app.router.add_post("/v1/files", upload_file)
-    app.router.add_get("/v1/files/{file_id}/content", file_content)
-    app.router.add_post("/v1/batches", create_batch)
-    app.router.add_get("/v1/batches", list_batches)
-    app.router.add_get("/v1/batches/{batch_id}", get_batch)
-    app.router.add_get("/_stats", stats)
 
-    return app
+def _batch_answers(state: MockState, input_file_id: str) -> list[str]:
+    """The output lines of a batch: one answer per request line of its input file."""
+    lines = []
+    for line in state.files[input_file_id].decode().splitlines():
+        item = json.loads(line)
+        state.counters["batch_requests"] += 1
+        completion = _completion(item["body"], state)
+        answer = {"status_code": 200, "request_id": "r", "body": completion}
+        lines.append(
+            json.dumps({"id": f"req_{len(lines)}", "custom_id": item["custom_id"], "error": None, "response": answer})
+        )
+    return lines
 
 
 def _completion(body: dict[str, Any], state: MockState) -> dict[str, Any]:

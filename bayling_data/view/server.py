@@ -52,21 +52,7 @@ def make_app(dataset: Dataset) -> web.Application:
         return f"/record/{files.index(filename)}/{row}"
 
     async def overview(request: web.Request) -> web.Response:
-        summary = dataset.summary
-        stats = summary.get("stats", {})
-        return _page(
-            "overview.html",
-            folder=str(dataset.folder),
-            stats=stats,
-            charts=[*charts.card_chart_names(stats), "lengths"],
-            usage=summary.get("usage") or {},
-            config=summary.get("config") or {},
-            filters=summary.get("filters") or {},
-            diversity=summary.get("diversity") or {},
-            sample=diversity.SAMPLE,
-            reasons=(stats.get("counts") or {}).get("rejected_reason", {}),
-            by_language=await asyncio.to_thread(_rejections_by_language, dataset),
-        )
+        return await _overview(dataset)
 
     async def chart(request: web.Request) -> web.Response:
         name = request.match_info["name"]
@@ -111,20 +97,40 @@ def make_app(dataset: Dataset) -> web.Application:
         neighbours = {k: address(*v) if v else None for k, v in found["neighbours"].items()}
         return _page("record.html", record=found, turns=_turns(found), neighbours=neighbours, shard=Path(filename).name)
 
-    async def script(request: web.Request) -> web.Response:
-        text = (Path(__file__).parent / "pages" / "keys.js").read_text("utf-8")
-        return web.Response(text=text, content_type="application/javascript")
-
     app.add_routes(
         [
             web.get("/", overview),
-            web.get("/static/keys.js", script),
+            web.get("/static/keys.js", _script),
             web.get("/browse", browse),
             web.get(r"/record/{shard:\d+}/{row:\d+}", record),
             web.get(r"/charts/{name:[a-z_]+}.svg", chart),
         ]
     )
     return app
+
+
+async def _overview(dataset: Dataset) -> web.Response:
+    """The overview page: counts, charts, rejects per step and language, diversity, spend and settings."""
+    summary = dataset.summary
+    stats = summary.get("stats", {})
+    return _page(
+        "overview.html",
+        folder=str(dataset.folder),
+        stats=stats,
+        charts=[*charts.card_chart_names(stats), "lengths"],
+        usage=summary.get("usage") or {},
+        config=summary.get("config") or {},
+        filters=summary.get("filters") or {},
+        diversity=summary.get("diversity") or {},
+        sample=diversity.SAMPLE,
+        reasons=(stats.get("counts") or {}).get("rejected_reason", {}),
+        by_language=await asyncio.to_thread(_rejections_by_language, dataset),
+    )
+
+
+async def _script(request: web.Request) -> web.Response:
+    text = (Path(__file__).parent / "pages" / "keys.js").read_text("utf-8")
+    return web.Response(text=text, content_type="application/javascript")
 
 
 def _page(name: str, **values: Any) -> web.Response:

@@ -1,0 +1,100 @@
+"""What every command shares: the error line, a stoppable run, the flags several commands take, and the
+tables a finished run prints."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import Coroutine
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Optional, TypeVar
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from bayling_data import diversity
+from bayling_data.export import card
+from bayling_data.teacher.local import terminate_on_sigterm
+
+if TYPE_CHECKING:
+    from bayling_data.filters import FilterConfig
+    from bayling_data.teacher import Teacher
+
+T = TypeVar("T")
+err = Console(stderr=True)
+
+ShardRows = Annotated[int, typer.Option(help="Most records per parquet shard.")]
+ShardMb = Annotated[Optional[float], typer.Option(help="About this many MiB per parquet shard.")]
+OutputFormat = Annotated[str, typer.Option("--format", help="Format of the final shards: parquet or jsonl.")]
+ReplaceOutput = Annotated[bool, typer.Option("--overwrite", help="Replace --out if it holds an earlier output.")]
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    """Print a clear error and return the exit to raise."""
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
+    return typer.Exit(code)
+
+
+def run_stoppable(main: Coroutine[Any, Any, T]) -> T:
+    """`asyncio.run(main)`, where SIGTERM stops the run the way Ctrl-C does: the main task is cancelled, so
+    requests already sent are still received and cached (each bounded by --timeout) before the process
+    exits; it ends in KeyboardInterrupt. Outside the event loop SIGTERM raises KeyboardInterrupt at once."""
+
+    async def stoppable() -> T:
+        loop, task = asyncio.get_running_loop(), asyncio.current_task()
+        assert task is not None
+        outside = signal.getsignal(signal.SIGTERM)
+        loop.add_signal_handler(signal.SIGTERM, task.cancel)
+        try:
+            return await main
+        finally:
+            loop.remove_signal_handler(signal.SIGTERM)
+            signal.signal(signal.SIGTERM, outside)
+
+    with terminate_on_sigterm():
+        try:
+            return asyncio.run(stoppable())
+        except asyncio.CancelledError:
+            raise KeyboardInterrupt from None
+
+
+def announce(teacher: Teacher, config: FilterConfig) -> None:
+    """Say which teacher answers, and warn when a check asks more of it than the embedded model can give."""
+    err.print(f"teacher: {teacher.model} at {teacher.base_url}", highlight=False)
+    if config.teacher_steps() and teacher.embedded:
+        err.print(
+            f"[yellow]warning:[/] the embedded local teacher is too small for {', '.join(config.teacher_steps())}:"
+            " expect it to reject most records (use --base-url with a stronger model)",
+            highlight=False,
+        )
+
+
+def print_tables(state: dict[str, Any]) -> None:
+    """The dataset card's tables of a run: counts, rejects, spend, and diversity when measured."""
+    typer.echo(card.stats_tables(state["stats"]))
+    if state.get("diversity"):
+        typer.echo(f"\n## Diversity (first {diversity.SAMPLE:,} dialogues per instruction language)\n")
+        typer.echo(diversity.table(state["diversity"]))
+
+
+def push(folder: Path, repo: str, **options: object) -> None:
+    """Push an output folder to the Hub, a line per file."""
+    from bayling_data.export.push import PushError, files_to_push, push_folder
+
+    try:
+        total = len(files_to_push(folder, bool(options.get("include_rejected"))))
+        done = 0
+
+        def report(name: str, skipped: bool) -> None:
+            nonlocal done
+            done += 1
+            err.print(f"[{done}/{total}] {'already there' if skipped else 'uploaded'}: {name}", highlight=False)
+
+        result = push_folder(folder, repo, on_file=report, **options)  # type: ignore[arg-type]
+    except PushError as error:
+        raise fail(str(error), 1) from None
+    err.print(
+        f"[green]pushed[/] to {repo}: {len(result.uploaded)} uploaded, {len(result.skipped)} already there",
+        highlight=False,
+    )
