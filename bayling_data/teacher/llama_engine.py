@@ -174,11 +174,10 @@ class Engine:
         if job.temperature <= 0:
             add(llama.llama_sampler_init_greedy())
             return chain
-        # top-k first: the repeat penalty over the whole vocabulary cost 0.5 ms a token, after top-k 0.15
-        add(llama.llama_sampler_init_top_k(TOP_K))
         # the binding declares an older (n_vocab, last_n, ...) signature than some libllama builds (last_n, ...):
         # passing last_n in both integer places reads the same either way (floats travel in their own registers)
         add(llama.llama_sampler_init_penalties(REPEAT_LAST_N, REPEAT_LAST_N, REPEAT_PENALTY, 0.0, 0.0))
+        add(llama.llama_sampler_init_top_k(TOP_K))
         add(llama.llama_sampler_init_top_p(TOP_P, 1))
         add(llama.llama_sampler_init_min_p(MIN_P, 1))
         add(llama.llama_sampler_init_temp(job.temperature))
