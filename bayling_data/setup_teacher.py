@@ -91,6 +91,7 @@ async def open_teacher(options: TeacherOptions) -> AsyncIterator[Teacher]:
             server.start()  # in the main thread: the child dies with the thread that started it
             stack.callback(server.stop)
             base_url, api_key, model, teacher_id = server.base_url, "local", server.model, server.teacher_id
+            gone = server.exit_reason
             concurrency = options.concurrency or local.slots  # one request per slot of the batching server
         else:
             base_url = options.base_url or OPENAI_URL
@@ -101,7 +102,7 @@ async def open_teacher(options: TeacherOptions) -> AsyncIterator[Teacher]:
                 model = OPENAI_DEFAULT_MODEL
             else:
                 model = await _first_model(base_url, api_key, options.timeout)
-            teacher_id = base_url
+            teacher_id, gone = base_url, None
             concurrency = options.concurrency or 16
         usage = Usage.for_model(model, options.price_in, options.price_out)
         if options.budget is not None:
@@ -112,6 +113,7 @@ async def open_teacher(options: TeacherOptions) -> AsyncIterator[Teacher]:
             model=model,
             teacher_id=teacher_id,
             embedded=options.kind == "local",
+            server_gone=gone,
             usage=usage,
             cache=cache,
             concurrency=concurrency,

@@ -164,3 +164,31 @@ def test_no_server_is_left_when_the_command_is_stopped(stop, tmp_path):
     finally:
         if parent.poll() is None:
             parent.kill()
+
+
+def test_a_server_that_dies_mid_run_ends_the_run_at_once_with_why(cli_env, tmp_path):
+    """The embedded server killed under a running generate: no retrying a dead process for minutes; one
+    line says it exited, and --resume is offered."""
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "bayling_data.cli", "generate", "--langs", "en,de", "--n", "40", "--out", str(out)]
+    log = tmp_path / "generate.log"
+    with open(log, "wb") as sink:
+        run = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT, env=cli_env, cwd=tmp_path)
+    try:
+        deadline = time.monotonic() + 120
+        while b"req " not in log.read_bytes() and time.monotonic() < deadline:  # requests are being sent
+            assert run.poll() is None, log.read_text()
+            time.sleep(0.2)
+        children = subprocess.run(["ps", "-o", "pid=,args=", "--ppid", str(run.pid)], capture_output=True, text=True)
+        server = [int(line.split()[0]) for line in children.stdout.splitlines() if "embedded_server" in line]
+        assert len(server) == 1, children.stdout
+        killed = time.monotonic()
+        subprocess.run(["kill", "-9", str(server[0])], check=True)
+        assert run.wait(timeout=60) == 1
+        assert time.monotonic() - killed < 15  # not 5 attempts with backoff for every request in flight
+    finally:
+        if run.poll() is None:
+            run.kill()
+    said = log.read_text()
+    assert "the embedded teacher (llama.cpp server) exited with code -9" in said
+    assert "--resume" in said and "Traceback" not in said

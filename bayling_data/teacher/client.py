@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -73,9 +74,11 @@ class Teacher:
         backoff: float = 0.5,
         limiter: RateLimiter | None = None,
         embedded: bool = False,
+        server_gone: Callable[[], str | None] | None = None,
     ) -> None:
         self.model = model
         self.embedded = embedded  # the small local model bayling-data started itself (not a user's endpoint)
+        self.server_gone = server_gone  # for a server we started: why it is no longer there (None: it runs)
         self.base_url = base_url
         self.teacher_id = teacher_id  # identifies the model behind the endpoint in cache keys
         self.usage = usage
@@ -150,6 +153,9 @@ class Teacher:
                 self.usage.add_retry(f"http_{error.status}")
                 await asyncio.sleep(self._delay(attempt, error))
             except RETRYABLE as error:
+                gone = self.server_gone() if self.server_gone and isinstance(error, TransportUnreachable) else None
+                if gone:  # no point retrying a server that has exited
+                    raise TeacherUnreachable(gone) from None
                 if attempt == self.max_attempts:
                     raise self._final(error) from None
                 self.usage.add_retry(_cause(error))

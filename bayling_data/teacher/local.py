@@ -160,6 +160,14 @@ class LocalServer:
         if self._log_path is not None:
             self._log_path.unlink(missing_ok=True)
 
+    def exit_reason(self) -> str | None:
+        """None while the server runs; once it has exited, a line that says so, with the end of its log."""
+        code = None if self._process is None else self._process.poll()
+        if code is None:
+            return None
+        tail = self._log_tail()
+        return f"the embedded teacher (llama.cpp server) exited with code {code}" + (f":\n{tail}" if tail else "")
+
     def wait(self) -> int:
         """Block until the server exits (for `teacher serve`)."""
         assert self._process is not None
