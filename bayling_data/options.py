@@ -134,7 +134,9 @@ def parse_flags(classes: list[type], args: list[str]) -> tuple[dict[type, dict[s
             rest.append(argument)
             position += 1
             continue
-        if name in switches and (not equals or name.startswith("--no-")):
+        if equals and name in switches and not switches[name]:
+            raise ValueError(f"{name} takes no value (write {name}, or --{name.removeprefix('--no-')}=true|false)")
+        if name in switches and not equals:
             cls, field_name = owners[name]
             found[cls][field_name] = switches[name]
             position += 1
@@ -150,9 +152,13 @@ def parse_flags(classes: list[type], args: list[str]) -> tuple[dict[type, dict[s
 
 
 def build(cls: type, values: dict[str, Any]) -> Any:
-    """An options object from `values` (defaults for the rest), validated."""
+    """An options object from `values` (defaults for the rest), validated: each field, then the class's own
+    `validate()` when it has one (checks across fields, or of values such as language codes), so that a
+    bad option is refused before any model or teacher is started."""
     options = cls(**values)
     check(options)
+    if callable(getattr(options, "validate", None)):
+        options.validate()
     return options
 
 

@@ -52,6 +52,8 @@ def test_rerun_with_overwrite_is_served_from_cache(mock_teacher, cli_env, tmp_pa
         (["--n", "0"], "--n must be a positive"),
         (["--n", "-3"], "--n must be a positive"),
         (["--turn-mix", "dance=1"], "unknown turn type"),
+        (["--teacher", "bogus"], "--teacher: must be one of auto, local, remote, got 'bogus'"),
+        (["--timeout", "0"], "Invalid value for '--timeout'"),
     ],
 )
 def test_bad_options_give_clear_errors(mock_teacher, cli_env, tmp_path, args, message):

@@ -8,7 +8,7 @@ import re
 from collections import Counter
 
 import pytest
-from conftest import generate_args, load_output, run_cli
+from conftest import generate_args, load_output, run_cli, server_stats
 
 from bayling_data.filters import FilterConfig, build_chain
 from bayling_data.generators.user_turns import Intent, UserTurnWriter
@@ -98,6 +98,24 @@ def test_template_mode_needs_templates(cli_env, tmp_path):
         )
     assert result.returncode == 2
     assert re.search(r"no templates for instruction language.*swh_Latn.*--user-turns teacher", result.stderr)
+
+
+@pytest.mark.parametrize(
+    ("flags", "said"),
+    [
+        (["--instruction-langs", "fr,zzz"], "--instruction-langs: unknown language 'zzz'"),
+        (["--min-turns", "3", "--max-turns", "2"], "need --min-turns <= --max-turns"),
+        (["--turn-mix", "refine=2,dance=1"], "--turn-mix: unknown turn type 'dance'"),
+        (["--no-turn-checks=false"], "--no-turn-checks takes no value"),
+    ],
+)
+def test_bad_generator_options_are_refused_before_the_teacher_is_asked(flags, said, cli_env, tmp_path):
+    with MockServer(MockState()) as server:
+        result = run_cli(generate_args(server.url, tmp_path / "out", 5, *flags), cli_env)
+        asked = server_stats(server)
+    assert result.returncode == 2 and said in result.stderr
+    assert asked.get("models", 0) == 0 and asked.get("requests", 0) == 0
+    assert not (tmp_path / "out").exists()
 
 
 def test_early_stop_halves_requests_spent_on_rejected_dialogues(cli_env, tmp_path):

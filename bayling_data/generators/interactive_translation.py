@@ -109,6 +109,17 @@ class InteractiveTranslationOptions:
         True, "check each turn as it arrives and end a failing dialogue there (off: check finished dialogues only)"
     )
 
+    def validate(self) -> None:
+        """The turn mix, the turn range and the instruction languages (ValueError naming the flag)."""
+        parse_turn_mix(self.turn_mix)
+        if not self.min_turns <= self.max_turns:
+            raise ValueError("need --min-turns <= --max-turns")
+        for code in self.instruction_langs or []:
+            try:
+                get(code) if code != "auto" else None
+            except ValueError as error:
+                raise ValueError(f"--instruction-langs: {error}") from None
+
 
 class InteractiveTranslation(TeacherGenerator):
     """Generator `interactive_translation`: 1 to 5 user/assistant turn pairs about one translation.
@@ -126,9 +137,8 @@ class InteractiveTranslation(TeacherGenerator):
         super().__init__(context)
         options: InteractiveTranslationOptions = context.options
         self.mix = parse_turn_mix(options.turn_mix)
+        options.validate()
         self.min_turns, self.max_turns = options.min_turns, options.max_turns
-        if not self.min_turns <= self.max_turns:
-            raise ValueError("need --min-turns <= --max-turns")
         teacher = context.teacher
         mode = resolve_mode(options.user_turns, teacher.embedded or teacher.model.startswith("mock"))
         self.users = UserTurnWriter(mode, templates(NAME), context.checks)
