@@ -108,6 +108,33 @@ META_CONTRACT: dict[str, tuple[str, Any]] = {
 }
 
 
+@dataclass
+class Facts:
+    """What a generator states about its dialogue and the filters read: the typed part of `meta` (the keys
+    of META_CONTRACT). `plan` and `finish_reasons` have one entry per turn pair, `turn_langs` one per
+    message (None: no language expected, e.g. a request holding the source text)."""
+
+    plan: list[str]
+    turn_langs: list[str | None]
+    finish_reasons: list[str]
+    source_text: str | None = None  # the text a translation record translates
+    instruction_lang: str | None = None  # the language the user side is written in
+    constraints: list[dict[str, Any]] | None = None  # words a turn asked to include, per refine turn
+    segments: list[Any] | None = None  # per message: None or [[start, end, language], ...]
+
+
+def generated(
+    task: str, generator: str, src: str, tgt: str, messages: list[dict[str, str]], facts: Facts, **meta: Any
+) -> Record:
+    """A record a generator made: its facts (checked against the contract) and any meta of its own;
+    provenance (teacher, prompts, usage) is added by the generator base class."""
+    stated = {key: value for key, value in vars(facts).items() if value is not None}
+    record = Record(task, generator, src, tgt, list(messages), meta={**meta, **stated})
+    if problem := meta_problem(stated):
+        raise ValueError(f"generator {generator}: {problem}")
+    return record
+
+
 def meta_problem(meta: dict[str, Any]) -> str | None:
     """What breaks the meta contract (`meta.KEY must be ...`), or None."""
     for key, (shape, fits) in META_CONTRACT.items():

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from conftest import generate_args, load_output, run_cli
 
+from bayling_data.records import META_CONTRACT, Facts, generated
 from bayling_data.teacher.mock_server import MockServer, MockState
 
 PLUGIN = Path(__file__).resolve().parent.parent / "examples" / "plugin"
@@ -58,3 +59,22 @@ def test_plugin_generator_and_filter_run_with_their_own_flags(plugin_path, cli_e
 
     wrong = run_cli([*args, "--min-answer-words", "0", "--overwrite"], env)
     assert wrong.returncode == 2 and "min_answer_words: must be from 1 to 10000" in wrong.stderr
+
+
+def test_the_record_facts_are_the_meta_contract_and_are_checked():
+    """What generators state (`Facts`) is exactly what filters may read (META_CONTRACT), and a generator
+    that states a fact of the wrong shape is stopped where it builds the record."""
+    assert set(Facts.__dataclass_fields__) == set(META_CONTRACT)
+    facts = Facts(plan=["translate"], turn_langs=[None, "deu_Latn"], finish_reasons=["stop"], source_text="Hi.")
+    messages = [{"role": "user", "content": "Translate: Hi."}, {"role": "assistant", "content": "Hallo."}]
+    record = generated("translate", "mine", "eng_Latn", "deu_Latn", messages, facts, topic="greetings")
+    assert record.meta == {
+        "topic": "greetings",
+        "plan": ["translate"],
+        "turn_langs": [None, "deu_Latn"],
+        "finish_reasons": ["stop"],
+        "source_text": "Hi.",
+    }
+    wrong = Facts(plan=["translate"], turn_langs="deu_Latn", finish_reasons=["stop"])  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"generator mine: meta\.turn_langs must be a list of language codes"):
+        generated("translate", "mine", "eng_Latn", "deu_Latn", messages, wrong)

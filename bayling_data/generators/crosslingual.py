@@ -11,7 +11,7 @@ from bayling_data.generators.multilingual import answer, teacher_instruction, tr
 from bayling_data.generators.spread import LanguageSpread, SpreadOptions
 from bayling_data.languages import Language, get
 from bayling_data.options import option
-from bayling_data.records import Record
+from bayling_data.records import Facts, Record, generated
 from bayling_data.resources import templates
 
 NAME = "crosslingual"
@@ -98,11 +98,9 @@ class Crosslingual(TeacherGenerator):
         instruction = hub_text if lang == hub else await translate(turns, hub_text, lang)
         user = instruction if answer_lang == lang else f"{instruction}\n\n{answer_in(lang, answer_lang)}"
         reply, finish = await answer(turns, user, answer_lang)
-        meta.update(
-            hub_text=hub_text, turn_langs=[lang.code, answer_lang.code], finish_reasons=[finish], plan=[meta["kind"]]
-        )
+        facts = Facts(plan=[meta["kind"]], turn_langs=[lang.code, answer_lang.code], finish_reasons=[finish])
         messages = [{"role": "user", "content": user}, {"role": "assistant", "content": reply}]
-        return Record("crosslingual", NAME, lang.code, answer_lang.code, messages, meta=meta)
+        return generated("crosslingual", NAME, lang.code, answer_lang.code, messages, facts, hub_text=hub_text, **meta)
 
     async def _translation(
         self,
@@ -123,14 +121,13 @@ class Crosslingual(TeacherGenerator):
         instr_lang = get(hub.code if hub.code in ("eng_Latn", "zho_Hans") else "eng_Latn")
         user = phrasings[template_id].format(tgt=tgt.name_in(instr_lang.code), text=text)
         reply, finish = await answer(turns, user, tgt)
-        meta.update(
-            hub_text=hub_text,
-            source_text=text,
-            templates=[template_id],
-            instruction_lang=instr_lang.code,
+        facts = Facts(
+            plan=["translate"],
             turn_langs=[None, tgt.code],
             finish_reasons=[finish],
-            plan=["translate"],
+            source_text=text,
+            instruction_lang=instr_lang.code,
         )
         messages = [{"role": "user", "content": user}, {"role": "assistant", "content": reply}]
-        return Record("translate", NAME, src.code, tgt.code, messages, meta=meta)
+        own = {"hub_text": hub_text, "templates": [template_id], **meta}
+        return generated("translate", NAME, src.code, tgt.code, messages, facts, **own)

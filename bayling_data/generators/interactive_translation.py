@@ -12,7 +12,7 @@ from bayling_data.generators.seeds import teacher_seed
 from bayling_data.generators.user_turns import MODES, Intent, UserTurnWriter, resolve_mode
 from bayling_data.languages import Language, get
 from bayling_data.options import option
-from bayling_data.records import Record
+from bayling_data.records import Facts, Record, generated
 from bayling_data.resources import render_prompt, templates
 from bayling_data.text.answers import clean_answer, extract_json
 from bayling_data.text.script import script_share
@@ -231,19 +231,17 @@ class InteractiveTranslation(TeacherGenerator):
         return reason
 
     def _record(self, d: Dialogue, seed_info: dict[str, Any]) -> Record:
+        facts = Facts(
+            plan=list(d.plan),
+            turn_langs=list(d.turn_langs),
+            finish_reasons=list(d.finish_reasons),
+            source_text=d.source_text,
+            instruction_lang=d.instr.code,
+            constraints=list(d.constraints),
+        )
         task = "translate" if len(d.plan) == 1 else NAME
-        meta = {
-            "plan": list(d.plan),
-            "templates": list(d.template_ids),
-            "user_turn_writers": list(d.writers),
-            "instruction_lang": d.instr.code,
-            "seed": seed_info,
-            "source_text": d.source_text,
-            "constraints": list(d.constraints),
-            "turn_langs": list(d.turn_langs),
-            "finish_reasons": list(d.finish_reasons),
-        }
-        return Record(task, NAME, d.src.code, d.tgt.code, list(d.messages), meta=meta)
+        own = {"templates": list(d.template_ids), "user_turn_writers": list(d.writers), "seed": seed_info}
+        return generated(task, NAME, d.src.code, d.tgt.code, d.messages, facts, **own)
 
     async def _user(
         self,

@@ -11,7 +11,7 @@ from bayling_data.generators.multilingual import answer, teacher_instruction, tr
 from bayling_data.generators.spread import LanguageSpread, SpreadOptions
 from bayling_data.languages import Language, get
 from bayling_data.options import option
-from bayling_data.records import Record
+from bayling_data.records import Facts, Record, generated
 from bayling_data.resources import templates
 
 NAME = "pivot"
@@ -75,14 +75,9 @@ class Pivot(TeacherGenerator):
             turn_langs: list[str | None] = [target.code, None]
         else:
             content, segments, turn_langs = target_answer, None, [target.code, target.code]
-        meta.update(
-            hub_text=hub_text,
-            pivot_answer=pivot_answer,
-            turn_langs=turn_langs,
-            finish_reasons=[finish_pivot, finish_target],
-            plan=[self.format],
+        facts = Facts(
+            plan=[self.format], turn_langs=turn_langs, finish_reasons=[finish_pivot, finish_target], segments=segments
         )
-        if segments:
-            meta["segments"] = segments
         messages = [{"role": "user", "content": instruction}, {"role": "assistant", "content": content}]
-        return Record("pivot", NAME, self.pivot.code, target.code, messages, meta=meta)
+        own = {"hub_text": hub_text, "pivot_answer": pivot_answer, **meta}
+        return generated("pivot", NAME, self.pivot.code, target.code, messages, facts, **own)

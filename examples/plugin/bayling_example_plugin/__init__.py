@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from bayling_data.filters.base import Filter
 from bayling_data.generators.base import GenerationContext, Rejection, SeedItem, TeacherGenerator, TeacherTurns
 from bayling_data.options import option
-from bayling_data.records import Record
+from bayling_data.records import Facts, Record, generated
 
 
 @dataclass
@@ -35,15 +35,10 @@ class TopicQuestions(TeacherGenerator):
         style = rng.choice(self.options.question_styles)
         question = f"Answer in {lang.name}, in two sentences: {style} is {self.options.topic} done where you live?"
         reply = await turns.ask([{"role": "user", "content": question}])
-        record = Record(
-            task="topic_question",
-            generator=self.name,
-            src_lang="eng_Latn",
-            tgt_lang=lang.code,
-            messages=[{"role": "user", "content": question}, {"role": "assistant", "content": reply.content}],
-            meta={"topic": self.options.topic, "turn_langs": ["eng_Latn", lang.code]},
-        )
-        return record
+        # the facts the filters read (turn types, languages per message, finish reasons), then meta of its own
+        facts = Facts(plan=["question"], turn_langs=["eng_Latn", lang.code], finish_reasons=[reply.finish_reason])
+        messages = [{"role": "user", "content": question}, {"role": "assistant", "content": reply.content}]
+        return generated("topic_question", self.name, "eng_Latn", lang.code, messages, facts, topic=self.options.topic)
 
 
 class MinAnswerWords(Filter):
