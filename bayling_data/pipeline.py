@@ -17,7 +17,7 @@ from typing import Any
 from bayling_data import diversity
 from bayling_data.export import card, charts
 from bayling_data.export.sinks import sink
-from bayling_data.export.writer import OutputFolder, PartWriter, atomic_write_bytes, finalize
+from bayling_data.export.writer import OutputFolder, PartWriter, ShardOptions, atomic_write_bytes, finalize
 from bayling_data.filters import FilterChain
 from bayling_data.filters.base import BATCH_SIZE, batched
 from bayling_data.generators import registry
@@ -51,8 +51,8 @@ class GenerateOptions:
     source_column: str = "text"
     source_lang: str | None = None
     concurrency: int = 16
-    shard_rows: int = 10_000
-    shard_mb: float | None = None
+    shard_rows: int = ShardOptions.shard_rows
+    shard_mb: float | None = ShardOptions.shard_mb
     output: str = "parquet"  # the final shards' format (export/sinks.py)
     checkpoint_seconds: float = 30.0
     max_attempts: int | None = None
@@ -342,8 +342,8 @@ class FilterOptions:
     format: str | None = None  # None: detect from the first row of each input
     lang: str = ""  # declared language of every turn of imported records (FLORES code)
     on_error: str = "fail"
-    shard_rows: int = 10_000
-    shard_mb: float | None = None
+    shard_rows: int = ShardOptions.shard_rows
+    shard_mb: float | None = ShardOptions.shard_mb
     output: str = "parquet"  # the final shards' format (export/sinks.py)
     overwrite: bool = False
     license: str = "other"

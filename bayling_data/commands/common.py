@@ -7,7 +7,7 @@ import asyncio
 import signal
 from collections.abc import Coroutine
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Optional, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -24,8 +24,6 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 err = Console(stderr=True)
 
-ShardRows = Annotated[int, typer.Option(help="Most records per parquet shard.")]
-ShardMb = Annotated[Optional[float], typer.Option(help="About this many MiB per parquet shard.")]
 OutputFormat = Annotated[str, typer.Option("--format", help="Format of the final shards: parquet or jsonl.")]
 ReplaceOutput = Annotated[bool, typer.Option("--overwrite", help="Replace --out if it holds an earlier output.")]
 

@@ -14,8 +14,6 @@ from bayling_data.commands.arguments import extra_options, paths_and_flags
 from bayling_data.commands.common import (
     OutputFormat,
     ReplaceOutput,
-    ShardMb,
-    ShardRows,
     announce,
     err,
     fail,
@@ -24,6 +22,7 @@ from bayling_data.commands.common import (
 )
 from bayling_data.commands.flags import with_declared_flags
 from bayling_data.export.sinks import sink
+from bayling_data.export.writer import ShardOptions
 from bayling_data.filters import FilterConfig, FilterFlags, build_chain
 from bayling_data.languages import UnknownLanguageError
 from bayling_data.setup_teacher import TeacherOptions
@@ -45,8 +44,7 @@ def filter_(
         Optional[str], typer.Option(help="Language every turn should be in (enables language ID on imports).")
     ] = None,
     on_error: Annotated[str, typer.Option(help="fail (default) or skip malformed lines.")] = "fail",
-    shard_rows: ShardRows = 10_000,
-    shard_mb: ShardMb = None,
+    shards: ShardOptions = ShardOptions(),  # noqa: B008 - spread into flags by with_declared_flags
     output: Annotated[
         str, typer.Option("--output-format", help="Format of the final shards: parquet or jsonl.")
     ] = "parquet",
@@ -75,8 +73,8 @@ def filter_(
             format=input_format,
             lang=languages.get(lang).code if lang else "",
             on_error=on_error,
-            shard_rows=shard_rows,
-            shard_mb=shard_mb,
+            shard_rows=shards.shard_rows,
+            shard_mb=shards.shard_mb,
             output=sink(output).name,
             overwrite=overwrite,
         )
@@ -121,11 +119,11 @@ async def _filter_here(options: FilterOptions, config: FilterConfig, teacher_opt
         return await run_filter(options, build_chain(config, teacher=teacher))
 
 
+@with_declared_flags
 def merge(
     folders: Annotated[list[Path], typer.Argument(help="Output folders to combine (e.g. the shards of one job).")],
     out: Annotated[Path, typer.Option(help="Output folder of the merged dataset.")],
-    shard_rows: ShardRows = 10_000,
-    shard_mb: ShardMb = None,
+    shards: ShardOptions = ShardOptions(),  # noqa: B008 - spread into flags by with_declared_flags
     output: OutputFormat = "parquet",
     overwrite: ReplaceOutput = False,
 ) -> None:
@@ -142,8 +140,8 @@ def merge(
             inputs=[f / "data" for f in folders],
             out=out,
             format="bayling",
-            shard_rows=shard_rows,
-            shard_mb=shard_mb,
+            shard_rows=shards.shard_rows,
+            shard_mb=shards.shard_mb,
             output=sink(output).name,
             overwrite=overwrite,
             filters=dedup_only.summary(),

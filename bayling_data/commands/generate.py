@@ -13,8 +13,6 @@ from bayling_data.commands.arguments import extra_options, parse_directions, par
 from bayling_data.commands.common import (
     OutputFormat,
     ReplaceOutput,
-    ShardMb,
-    ShardRows,
     announce,
     err,
     fail,
@@ -23,7 +21,7 @@ from bayling_data.commands.common import (
 )
 from bayling_data.commands.flags import with_declared_flags
 from bayling_data.export.sinks import sink
-from bayling_data.export.writer import OutputFolder
+from bayling_data.export.writer import OutputFolder, ShardOptions
 from bayling_data.filters import FilterConfig, FilterFlags, build_chain
 from bayling_data.languages import UnknownLanguageError
 from bayling_data.setup_teacher import TeacherOptions
@@ -69,8 +67,7 @@ def generate(
     shard: Annotated[
         Optional[str], typer.Option(help="k/N: make the k-th of N disjoint parts of the job (k from 0).")
     ] = None,
-    shard_rows: ShardRows = 10_000,
-    shard_mb: ShardMb = None,
+    shards: ShardOptions = ShardOptions(),  # noqa: B008 - spread into flags by with_declared_flags
     output: OutputFormat = "parquet",
     license_id: Annotated[str, typer.Option("--license", help="License written in the dataset card.")] = "other",
     val_fraction: Annotated[float, typer.Option(help="Share of records in a validation split (by id hash).")] = 0.0,
@@ -96,8 +93,8 @@ def generate(
         options = _options(
             langs, directions, source_lang, shard, output, license_id, temperature, answer_tokens,
             n=n, out=out, generator=generator, seed=seed, source=source, source_column=source_column,
-            max_attempts=max_attempts, resume=resume, overwrite=overwrite, shard_rows=shard_rows,
-            shard_mb=shard_mb, val_fraction=val_fraction, generator_options=generator_options,
+            max_attempts=max_attempts, resume=resume, overwrite=overwrite, shard_rows=shards.shard_rows,
+            shard_mb=shards.shard_mb, val_fraction=val_fraction, generator_options=generator_options,
             filters=config.summary(),
         )  # fmt: skip
     except (UnknownLanguageError, ValueError, FileNotFoundError) as error:

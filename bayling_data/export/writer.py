@@ -13,6 +13,7 @@ import math
 import os
 import shutil
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +22,20 @@ import pyarrow.parquet as pq
 import xxhash
 
 from bayling_data.export.sinks import SINKS, Sink
+from bayling_data.options import option
 from bayling_data.records import REJECTED_SCHEMA, SCHEMA, Record, rows_to_table
 
 STATE_DIR = ".bayling"
+
+
+@dataclass
+class ShardOptions:
+    """How the final data is cut into shards (`generate`, `filter` and `merge` take these flags)."""
+
+    shard_rows: int = option(10_000, "Most records per shard.", low=1, high=10**9)
+    shard_mb: float | None = option(
+        None, "About this many MiB per shard (instead of a row count).", low=0.001, high=1e6
+    )
 
 
 class OutputExistsError(FileExistsError):
