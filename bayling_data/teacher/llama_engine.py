@@ -198,14 +198,15 @@ class Engine:
                 self._finish(slot, "cancelled")
         busy = [slot for slot in self.slots if slot.job is not None]
         decoding = [slot for slot in busy if slot.fed == len(slot.job.prompt)]  # type: ignore[union-attr]
+        waiting = [(slot, slot.job.prompt[slot.fed : slot.fed + self.n_batch]) for slot in busy if slot not in decoding]  # type: ignore[union-attr]
+        if waiting and len(waiting[0][1]) > self.n_batch - len(decoding):
+            decoding = []  # a full chunk gets a pass of its own instead of waiting for a quiet moment
         room = self.n_batch - len(decoding)
         chunks: list[tuple[_Slot, list[int]]] = []
-        for slot in busy:
-            if slot not in decoding:
-                chunk = slot.job.prompt[slot.fed : slot.fed + self.n_batch]  # type: ignore[union-attr]
-                if len(chunk) <= room:
-                    chunks.append((slot, chunk))
-                    room -= len(chunk)
+        for slot, chunk in waiting:
+            if len(chunk) <= room:
+                chunks.append((slot, chunk))
+                room -= len(chunk)
         if not chunks and not decoding:
             return
         self.batch.n_tokens = 0
