@@ -248,11 +248,13 @@ class Engine:
         job.tokens.append(token)
         self.stats.generated_tokens += 1
         slot.pieces += self._piece(token)
-        text = slot.pieces.decode("utf-8", "ignore")
-        cut = min((i for i in (text.find(s) for s in job.stop) if i >= 0), default=-1)
-        if cut >= 0:
-            self._finish(slot, "stop", text=text[:cut])
-        elif len(job.tokens) >= job.max_tokens or len(job.prompt) + len(job.tokens) >= self.n_ctx:
+        if job.stop:  # the answer so far is decoded only when a stop string may end it
+            text = slot.pieces.decode("utf-8", "ignore")
+            cut = min((i for i in (text.find(s) for s in job.stop) if i >= 0), default=-1)
+            if cut >= 0:
+                self._finish(slot, "stop", text=text[:cut])
+                return
+        if len(job.tokens) >= job.max_tokens or len(job.prompt) + len(job.tokens) >= self.n_ctx:
             self._finish(slot, "length")
 
     def _piece(self, token: int) -> bytes:
