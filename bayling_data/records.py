@@ -129,10 +129,9 @@ def generated(
     """A record a generator made: its facts (checked against the contract) and any meta of its own;
     provenance (teacher, prompts, usage) is added by the generator base class."""
     stated = {key: value for key, value in vars(facts).items() if value is not None}
-    record = Record(task, generator, src, tgt, list(messages), meta={**meta, **stated})
     if problem := meta_problem(stated):
         raise ValueError(f"generator {generator}: {problem}")
-    return record
+    return Record(task, generator, src, tgt, list(messages), meta={**meta, **stated})
 
 
 def meta_problem(meta: dict[str, Any]) -> str | None:

@@ -136,8 +136,8 @@ class InteractiveTranslation(TeacherGenerator):
     def __init__(self, context: GenerationContext) -> None:
         super().__init__(context)
         options: InteractiveTranslationOptions = context.options
-        self.mix = parse_turn_mix(options.turn_mix)
         options.validate()
+        self.mix = parse_turn_mix(options.turn_mix)
         self.min_turns, self.max_turns = options.min_turns, options.max_turns
         teacher = context.teacher
         mode = resolve_mode(options.user_turns, teacher.embedded or teacher.model.startswith("mock"))
