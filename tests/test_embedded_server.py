@@ -180,7 +180,8 @@ def test_a_server_that_dies_mid_run_ends_the_run_at_once_with_why(cli_env, tmp_p
         while b"req " not in log.read_bytes() and time.monotonic() < deadline:  # requests are being sent
             assert run.poll() is None, log.read_text()
             time.sleep(0.2)
-        children = subprocess.run(["ps", "-ww", "-o", "pid=,args=", "--ppid", str(run.pid)], capture_output=True, text=True)
+        listing = ["ps", "-ww", "-o", "pid=,args=", "--ppid", str(run.pid)]  # -ww: whole lines, whatever $COLUMNS
+        children = subprocess.run(listing, capture_output=True, text=True)
         server = [int(line.split()[0]) for line in children.stdout.splitlines() if "embedded_server" in line]
         assert len(server) == 1, children.stdout
         killed = time.monotonic()

@@ -301,6 +301,18 @@ def test_endpoint_answering_html(html_server, model, env, tmp_path):
     assert "answered an HTML page" in done.stderr and "--base-url" in done.stderr
 
 
+def test_an_endpoint_that_refuses_every_request_ends_the_run(env, tmp_path):
+    """A wrong --model (OpenAI answers 404 to each request): the run ends after a few refusals, saying what the
+    server said, instead of sending 20*n+100 requests that are all refused."""
+    with MockServer(MockState(only_its_model=True)) as server:
+        done = run_cli(generate_args(server.url, tmp_path / "o", 500, "--model", "gpt-4o-mni", langs="en,de"), env)
+        sent = server.state.counters["requests"]
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "refused 20 requests in a row (HTTP 404: The model `gpt-4o-mni` does not exist" in done.stderr
+    assert "check --model" in done.stderr
+    assert sent < 100  # 20 in a row, and what was in flight by then (it sent 10,320 before, for --n 500)
+
+
 def test_refused_connection_says_so(env, tmp_path):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -8,7 +8,14 @@ import socket
 import pytest
 from conftest import make_teacher
 
-from bayling_data.teacher import BudgetExceeded, Teacher, TeacherAuthError, TeacherRequestFailed, TeacherUnreachable
+from bayling_data.teacher import (
+    BudgetExceeded,
+    Teacher,
+    TeacherAuthError,
+    TeacherRefusing,
+    TeacherRequestFailed,
+    TeacherUnreachable,
+)
 from bayling_data.teacher.accounting import Budget, Usage
 from bayling_data.teacher.mock_server import VOCABULARY, Faults, MockServer, MockState
 
@@ -69,6 +76,33 @@ def test_persistent_server_error_fails_one_request():
         with pytest.raises(TeacherRequestFailed, match="http_500"):
             asyncio.run(_chat_all(teacher, 1))
     assert teacher.usage.failures == 1
+
+
+def test_refusals_end_the_run_only_when_nothing_is_answered_between():
+    """A 4xx now and then loses its record; 20 in a row (nothing answered between) mean the endpoint refuses
+    everything, and end the run with what it said."""
+    with MockServer(MockState(faults=Faults(bad_request_400=0.5, seed=7))) as server:
+        teacher = make_teacher(server.url, max_attempts=1)
+        outcomes = asyncio.run(_chat_each(teacher, 200))
+    assert sum(isinstance(o, TeacherRequestFailed) for o in outcomes) == server.state.counters["fault_400"] > 50
+    with MockServer(MockState(faults=Faults(bad_request_400=1.0))) as server:
+        outcomes = asyncio.run(_chat_each(make_teacher(server.url, max_attempts=1), 30))
+    refusing = [o for o in outcomes if isinstance(o, TeacherRefusing)]
+    assert len(refusing) == 11 and "refused 20 requests in a row (HTTP 400: injected failure)" in str(refusing[0])
+
+
+async def _chat_each(teacher: Teacher, count: int) -> list:
+    """Each request's reply or error, one after another (so that the order of refusals is the order sent)."""
+    outcomes: list = []
+    try:
+        for i in range(count):
+            try:
+                outcomes.append(await teacher.chat([{"role": "user", "content": f"{MESSAGES[0]['content']} {i}"}]))
+            except (TeacherRequestFailed, TeacherRefusing) as error:
+                outcomes.append(error)
+    finally:
+        await teacher.aclose()
+    return outcomes
 
 
 def test_bad_api_key_is_a_clear_fatal_error(tmp_path):

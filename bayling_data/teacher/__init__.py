@@ -5,6 +5,7 @@ from bayling_data.teacher.errors import (
     BudgetExceeded,
     TeacherAuthError,
     TeacherError,
+    TeacherRefusing,
     TeacherRequestFailed,
     TeacherUnreachable,
 )
@@ -15,6 +16,7 @@ __all__ = [
     "Teacher",
     "TeacherAuthError",
     "TeacherError",
+    "TeacherRefusing",
     "TeacherRequestFailed",
     "TeacherUnreachable",
 ]

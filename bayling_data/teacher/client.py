@@ -16,6 +16,7 @@ from bayling_data.teacher.completion import reply_fields
 from bayling_data.teacher.errors import (
     TeacherAuthError,
     TeacherError,
+    TeacherRefusing,
     TeacherRequestFailed,
     TeacherUnreachable,
 )
@@ -43,6 +44,7 @@ class EmptyAnswer(Exception):
 # Worth another try: no connection or no answer in time, rate limited, a server error, an empty or cut answer.
 RETRYABLE = (TransportUnreachable, TransportTimeout, EmptyAnswer, json.JSONDecodeError)
 RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
+REFUSED_IN_A_ROW = 20  # requests refused (4xx) with none answered between: the endpoint refuses them all
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,7 @@ class Teacher:
         self.max_attempts = max_attempts
         self.limiter = limiter or RateLimiter()
         self._stopping = False
+        self._refused_in_a_row = 0
         self.batch: BatchDispatcher | None = None
         self.backoff = backoff
         self.concurrency = concurrency
@@ -143,10 +146,14 @@ class Teacher:
         holds every request), a 5xx, an empty or malformed answer; backoff doubles with jitter."""
         for attempt in range(1, self.max_attempts + 1):
             try:
-                return await self._once(messages, params, json_mode)
+                reply = await self._once(messages, params, json_mode)
+                self._refused_in_a_row = 0
+                return reply
             except HttpStatus as error:
                 if error.status == 401:
                     raise TeacherAuthError(_auth_message(self.base_url, error.status)) from None
+                if error.status not in RETRYABLE_STATUS:
+                    self._refused(error)
                 if error.status not in RETRYABLE_STATUS or attempt == self.max_attempts:
                     self.usage.failures += 1
                     raise TeacherRequestFailed(f"http_{error.status}") from None
@@ -161,6 +168,16 @@ class Teacher:
                 self.usage.add_retry(_cause(error))
                 await asyncio.sleep(self._delay(attempt, None))
         raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def _refused(self, error: HttpStatus) -> None:
+        """Count a request refused for good; the run ends when every one of the last REFUSED_IN_A_ROW was."""
+        self._refused_in_a_row += 1
+        if self._refused_in_a_row >= REFUSED_IN_A_ROW:
+            said = error.said().replace(self._api_key, "***") if self._api_key else error.said()
+            raise TeacherRefusing(
+                f"the teacher at {self.base_url} refused {REFUSED_IN_A_ROW} requests in a row"
+                f" (HTTP {error.status}{': ' + said if said else ''}); check --model and what the endpoint accepts"
+            )
 
     def _delay(self, attempt: int, error: HttpStatus | None) -> float:
         """Seconds before the next attempt: the server's Retry-After on a 429, else exponential with jitter."""

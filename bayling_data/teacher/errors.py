@@ -13,6 +13,11 @@ class TeacherUnreachable(TeacherError):
     """The endpoint cannot be reached (connection refused, DNS, timeouts on every attempt)."""
 
 
+class TeacherRefusing(TeacherError):
+    """The endpoint refused many requests in a row with a 4xx that retrying cannot change (a wrong model name,
+    a parameter it does not take, a prompt its model cannot read)."""
+
+
 class BudgetExceeded(TeacherError):
     """A `--max-cost` / `--max-requests` / `--max-tokens` budget is used up."""
 

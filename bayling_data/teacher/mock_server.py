@@ -149,6 +149,7 @@ class Faults:
     """Fault injection: probabilities per request (0 disables)."""
 
     error_500: float = 0.0
+    bad_request_400: float = 0.0  # a request refused for good (say, a prompt too long for the model)
     rate_limit_429: float = 0.0
     retry_after: float = 0.05
     empty: float = 0.0
@@ -163,6 +164,7 @@ class MockState:
     """Configuration and counters of one mock server."""
 
     model: str = "mock-teacher"
+    only_its_model: bool = False  # a request for another model gets OpenAI's 404 model_not_found
     api_key: str | None = None  # required bearer token, None: accept any
     latency: float = 0.0
     faults: Faults = field(default_factory=Faults)
@@ -263,6 +265,11 @@ def _chat_routes(state: MockState) -> list[web.RouteDef]:
         if denied := _check_auth(request, state):
             return denied
         body = await request.json()
+        if state.only_its_model and body.get("model") != state.model:
+            state.counters["unknown_model"] += 1
+            message = f"The model `{body.get('model')}` does not exist or you do not have access to it."
+            error = {"message": message, "type": "invalid_request_error", "code": "model_not_found"}
+            return web.json_response({"error": error}, status=404)
         if state.latency:
             await asyncio.sleep(state.latency)
         limit_headers, over = state.ratelimit()
@@ -436,6 +443,7 @@ def _pick_fault(state: MockState) -> str | None:
     f = state.faults
     for name, probability in (
         ("500", f.error_500),
+        ("400", f.bad_request_400),
         ("429", f.rate_limit_429),
         ("empty", f.empty),
         ("malformed", f.malformed_json),
@@ -447,8 +455,8 @@ def _pick_fault(state: MockState) -> str | None:
 
 
 async def _fault_response(request: web.Request, fault: str, state: MockState) -> web.StreamResponse:
-    if fault == "500":
-        return web.json_response({"error": {"message": "injected failure"}}, status=500)
+    if fault in ("500", "400"):
+        return web.json_response({"error": {"message": "injected failure"}}, status=int(fault))
     if fault == "429":
         return web.json_response(
             {"error": {"message": "rate limited"}},

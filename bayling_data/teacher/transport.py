@@ -35,6 +35,18 @@ class HttpStatus(TransportError):
         super().__init__(f"HTTP {status}")
         self.status, self.headers, self.body = status, headers, body[:500]
 
+    def said(self) -> str:
+        """What the server said, on one short line: an OpenAI-style `error.message` (or `detail`, `message`),
+        else the start of the body."""
+        try:
+            answer = orjson.loads(self.body)
+        except orjson.JSONDecodeError:
+            answer = self.body.decode("utf-8", "replace")
+        if isinstance(answer, dict):
+            found = answer.get("error", answer.get("detail", answer.get("message", answer)))
+            answer = found.get("message", found) if isinstance(found, dict) else found
+        return " ".join(str(answer).split())[:200]
+
 
 class HtmlAnswer(TransportError):
     """A 200 whose body is an HTML page (a proxy, a login form): not an OpenAI-compatible API."""
