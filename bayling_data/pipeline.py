@@ -17,7 +17,14 @@ from typing import Any
 from bayling_data import diversity
 from bayling_data.export import card, charts
 from bayling_data.export.sinks import sink
-from bayling_data.export.writer import OutputFolder, PartWriter, ShardOptions, atomic_write_bytes, finalize
+from bayling_data.export.writer import (
+    DatasetOptions,
+    OutputFolder,
+    PartWriter,
+    ShardOptions,
+    atomic_write_bytes,
+    finalize,
+)
 from bayling_data.filters import FilterChain
 from bayling_data.filters.base import BATCH_SIZE, batched
 from bayling_data.generators import registry
@@ -60,8 +67,8 @@ class GenerateOptions:
     overwrite: bool = False
     temperature: float = 0.7
     max_tokens: int = 512
-    license: str = "other"
-    val_fraction: float = 0.0
+    license: str = DatasetOptions.license
+    val_fraction: float = DatasetOptions.val_fraction
     shard: tuple[int, int] = (0, 1)  # (k, N): this worker makes records k, k+N, k+2N, ... of the job
     generator_options: Any = None  # the chosen generator's Options object (None: its defaults)
     filters: dict[str, Any] = field(default_factory=dict)  # the filter settings, for the summary and the card
@@ -346,8 +353,8 @@ class FilterOptions:
     shard_mb: float | None = ShardOptions.shard_mb
     output: str = "parquet"  # the final shards' format (export/sinks.py)
     overwrite: bool = False
-    license: str = "other"
-    val_fraction: float = 0.0
+    license: str = DatasetOptions.license
+    val_fraction: float = DatasetOptions.val_fraction
     filters: dict[str, Any] = field(default_factory=dict)  # the filter settings, for the summary and the card
 
 

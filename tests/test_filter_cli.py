@@ -63,6 +63,24 @@ def test_filter_sharegpt_catches_planted_defects(cli_env, tmp_path):
     assert "exact_dedup:duplicate" in done.stdout  # the stats table is printed
 
 
+def test_filter_splits_off_validation_and_writes_the_license(cli_env, tmp_path):
+    """The dataset flags of generate (--val-fraction, --license) work on filter too, checked like any flag."""
+    import datasets
+
+    path = tmp_path / "chats.jsonl"
+    path.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in sharegpt_rows()), "utf-8")
+    out = tmp_path / "clean"
+    dataset_flags = ["--val-fraction", "0.3", "--license", "cc-by-4.0"]
+    done = run_cli(["filter", str(path), "--out", str(out), "--lang", "de", *dataset_flags], cli_env)
+    assert done.returncode == 0, done.stderr
+    splits = datasets.load_dataset(str(out), cache_dir=str(tmp_path / "hf"))
+    assert splits["train"].num_rows + splits["validation"].num_rows == len(GOOD)
+    assert 0 < splits["validation"].num_rows < len(GOOD) / 2
+    assert "\nlicense: cc-by-4.0\n" in (out / "README.md").read_text("utf-8")
+    refused = run_cli(["filter", str(path), "--out", str(tmp_path / "o2"), "--val-fraction", "1.5"], cli_env)
+    assert refused.returncode == 2 and "--val-fraction" in refused.stderr and "Traceback" not in refused.stderr
+
+
 def test_filter_alpaca_and_bad_lines(cli_env, tmp_path):
     path = tmp_path / "alpaca.jsonl"
     lines = [

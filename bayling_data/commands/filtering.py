@@ -22,7 +22,7 @@ from bayling_data.commands.common import (
 )
 from bayling_data.commands.flags import with_declared_flags
 from bayling_data.export.sinks import sink
-from bayling_data.export.writer import ShardOptions
+from bayling_data.export.writer import DatasetOptions, ShardOptions
 from bayling_data.filters import FilterConfig, FilterFlags, build_chain
 from bayling_data.languages import UnknownLanguageError
 from bayling_data.setup_teacher import TeacherOptions
@@ -45,6 +45,7 @@ def filter_(
     ] = None,
     on_error: Annotated[str, typer.Option(help="fail (default) or skip malformed lines.")] = "fail",
     shards: ShardOptions = ShardOptions(),  # noqa: B008 - spread into flags by with_declared_flags
+    dataset: DatasetOptions = DatasetOptions(),  # noqa: B008
     output: Annotated[
         str, typer.Option("--output-format", help="Format of the final shards: parquet or jsonl.")
     ] = "parquet",
@@ -77,6 +78,8 @@ def filter_(
             shard_mb=shards.shard_mb,
             output=sink(output).name,
             overwrite=overwrite,
+            license=dataset.license,
+            val_fraction=dataset.val_fraction,
         )
         config = filters.config(extra_options(flags)[1])
         options.filters = config.summary()
@@ -124,6 +127,7 @@ def merge(
     folders: Annotated[list[Path], typer.Argument(help="Output folders to combine (e.g. the shards of one job).")],
     out: Annotated[Path, typer.Option(help="Output folder of the merged dataset.")],
     shards: ShardOptions = ShardOptions(),  # noqa: B008 - spread into flags by with_declared_flags
+    dataset: DatasetOptions = DatasetOptions(),  # noqa: B008
     output: OutputFormat = "parquet",
     overwrite: ReplaceOutput = False,
 ) -> None:
@@ -144,6 +148,8 @@ def merge(
             shard_mb=shards.shard_mb,
             output=sink(output).name,
             overwrite=overwrite,
+            license=dataset.license,
+            val_fraction=dataset.val_fraction,
             filters=dedup_only.summary(),
         )
         state = asyncio.run(run_filter(options, build_chain(dedup_only)))

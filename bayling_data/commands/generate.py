@@ -21,7 +21,7 @@ from bayling_data.commands.common import (
 )
 from bayling_data.commands.flags import with_declared_flags
 from bayling_data.export.sinks import sink
-from bayling_data.export.writer import OutputFolder, ShardOptions
+from bayling_data.export.writer import DatasetOptions, OutputFolder, ShardOptions
 from bayling_data.filters import FilterConfig, FilterFlags, build_chain
 from bayling_data.languages import UnknownLanguageError
 from bayling_data.setup_teacher import TeacherOptions
@@ -69,8 +69,7 @@ def generate(
     ] = None,
     shards: ShardOptions = ShardOptions(),  # noqa: B008 - spread into flags by with_declared_flags
     output: OutputFormat = "parquet",
-    license_id: Annotated[str, typer.Option("--license", help="License written in the dataset card.")] = "other",
-    val_fraction: Annotated[float, typer.Option(help="Share of records in a validation split (by id hash).")] = 0.0,
+    dataset: DatasetOptions = DatasetOptions(),  # noqa: B008 - spread into flags by with_declared_flags
     push_to_hub: Annotated[Optional[str], typer.Option(help="Push the finished dataset to this Hub repo.")] = None,
     hub_private: Annotated[bool, typer.Option("--hub-private", help="Create the Hub repo as private.")] = False,
     resume: Annotated[bool, typer.Option("--resume", help="Continue the run in --out.")] = False,
@@ -91,11 +90,11 @@ def generate(
         generator_options, step_settings = extra_options(ctx.args, generator)
         config = filters.config(step_settings)
         options = _options(
-            langs, directions, source_lang, shard, output, license_id, temperature, answer_tokens,
+            langs, directions, source_lang, shard, output, temperature, answer_tokens,
             n=n, out=out, generator=generator, seed=seed, source=source, source_column=source_column,
             max_attempts=max_attempts, resume=resume, overwrite=overwrite, shard_rows=shards.shard_rows,
-            shard_mb=shards.shard_mb, val_fraction=val_fraction, generator_options=generator_options,
-            filters=config.summary(),
+            shard_mb=shards.shard_mb, license=dataset.license, val_fraction=dataset.val_fraction,
+            generator_options=generator_options, filters=config.summary(),
         )  # fmt: skip
     except (UnknownLanguageError, ValueError, FileNotFoundError) as error:
         raise fail(str(error)) from None
@@ -112,7 +111,6 @@ def _options(
     source_lang: str | None,
     shard: str | None,
     output: str,
-    license_id: str,
     temperature: float | None,
     answer_tokens: int | None,
     **same: Any,
@@ -130,7 +128,6 @@ def _options(
         source_lang=languages.get(source_lang).code if source_lang else None,
         shard=parse_shard(shard),
         output=sink(output).name,
-        license=license_id,
         temperature=0.7 if temperature is None else temperature,
         max_tokens=answer_tokens or 512,
         **same,

@@ -38,6 +38,17 @@ class ShardOptions:
     )
 
 
+@dataclass
+class DatasetOptions:
+    """What the finished dataset declares and how its kept records split (`generate`, `filter` and `merge`
+    take these flags)."""
+
+    license: str = option("other", "License written in the dataset card (a Hub license id, e.g. cc-by-4.0).")
+    val_fraction: float = option(
+        0.0, "Share of kept records in a validation split (chosen by id hash).", low=0.0, high=0.9
+    )
+
+
 class OutputExistsError(FileExistsError):
     """The output folder has content and neither --resume nor --overwrite was given."""
 
