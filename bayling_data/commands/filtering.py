@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 from rich.markup import escape
@@ -74,12 +74,7 @@ def filter_(
             format=input_format,
             lang=languages.get(lang).code if lang else "",
             on_error=on_error,
-            shard_rows=shards.shard_rows,
-            shard_mb=shards.shard_mb,
-            output=sink(output).name,
-            overwrite=overwrite,
-            license=dataset.license,
-            val_fraction=dataset.val_fraction,
+            **_output_fields(shards, dataset, output, overwrite),
         )
         config = filters.config(extra_options(flags)[1])
         options.filters = config.summary()
@@ -108,6 +103,18 @@ def filter_(
         f"[green]done:[/] kept {s['kept']}, rejected {s['rejected']}, skipped lines {s['skipped_lines']} -> {out}",
         highlight=False,
     )
+
+
+def _output_fields(shards: ShardOptions, dataset: DatasetOptions, output: str, overwrite: bool) -> dict[str, Any]:
+    """The fields of FilterOptions that say how the output is written, from the flags filter and merge share."""
+    return {
+        "shard_rows": shards.shard_rows,
+        "shard_mb": shards.shard_mb,
+        "output": sink(output).name,
+        "overwrite": overwrite,
+        "license": dataset.license,
+        "val_fraction": dataset.val_fraction,
+    }
 
 
 async def _filter_here(options: FilterOptions, config: FilterConfig, teacher_options: TeacherOptions) -> dict:
@@ -144,13 +151,8 @@ def merge(
             inputs=[f / "data" for f in folders],
             out=out,
             format="bayling",
-            shard_rows=shards.shard_rows,
-            shard_mb=shards.shard_mb,
-            output=sink(output).name,
-            overwrite=overwrite,
-            license=dataset.license,
-            val_fraction=dataset.val_fraction,
             filters=dedup_only.summary(),
+            **_output_fields(shards, dataset, output, overwrite),
         )
         state = asyncio.run(run_filter(options, build_chain(dedup_only)))
     except (InputError, ValueError, FileExistsError) as error:
