@@ -213,8 +213,9 @@ def test_jsonl_output_loads_with_datasets_and_is_pushed(mock_teacher, cli_env, t
     assert files_to_push(out)[:2] == ["data/train-00000-of-00002.jsonl", "data/train-00001-of-00002.jsonl"]
 
     merged = tmp_path / "merged"
-    done = run_cli(["merge", str(out), "--out", str(merged)], cli_env)  # jsonl shards are read back as well
+    done = run_cli(["merge", str(out), "--out", str(merged), "--output-format", "jsonl"], cli_env)  # read back too
     assert done.returncode == 0, done.stderr
     assert load_output(merged, tmp_path).num_rows == 30
+    assert sorted(p.suffix for p in (merged / "data").iterdir()) == [".jsonl"]  # filter's flag name works here too
     bad = run_cli(generate_args(mock_teacher.url, tmp_path / "x", 5, "--format", "csv"), cli_env)
     assert bad.returncode == 2 and "unknown output format 'csv'" in bad.stderr

@@ -24,7 +24,10 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 err = Console(stderr=True)
 
-OutputFormat = Annotated[str, typer.Option("--format", help="Format of the final shards: parquet or jsonl.")]
+# `--output-format` as well: `filter`'s `--format` names its input's format, so there only this one works
+OutputFormat = Annotated[
+    str, typer.Option("--format", "--output-format", help="Format of the final shards: parquet or jsonl.")
+]
 ReplaceOutput = Annotated[bool, typer.Option("--overwrite", help="Replace --out if it holds an earlier output.")]
 
 
