@@ -310,6 +310,7 @@ def test_an_endpoint_that_refuses_every_request_ends_the_run(env, tmp_path):
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert "refused 20 requests in a row (HTTP 404: The model `gpt-4o-mni` does not exist" in done.stderr
     assert "check --model" in done.stderr
+    assert "does not list the model 'gpt-4o-mni'; it lists mock-teacher" in done.stderr  # said before the first request
     assert sent < 100  # 20 in a row, and what was in flight by then (it sent 10,320 before, for --n 500)
 
 

@@ -4,6 +4,7 @@ tables a finished run prints."""
 from __future__ import annotations
 
 import asyncio
+import difflib
 import signal
 from collections.abc import Coroutine
 from pathlib import Path
@@ -63,6 +64,13 @@ def run_stoppable(main: Coroutine[Any, Any, T]) -> T:
 def announce(teacher: Teacher, config: FilterConfig) -> None:
     """Say which teacher answers, and warn when a check asks more of it than the embedded model can give."""
     err.print(f"teacher: {teacher.model} at {teacher.base_url}", highlight=False)
+    listed = teacher.listed_models
+    if listed and teacher.model not in listed and not teacher.embedded:
+        close = difflib.get_close_matches(teacher.model, listed, n=3)
+        hint = f"; close: {', '.join(close)}" if close else f"; it lists {', '.join(listed[:5])}"
+        err.print(
+            f"[yellow]warning:[/] {teacher.base_url} does not list the model {teacher.model!r}{hint}", highlight=False
+        )
     if config.teacher_steps() and teacher.embedded:
         err.print(
             f"[yellow]warning:[/] the embedded local teacher is too small for {', '.join(config.teacher_steps())}:"

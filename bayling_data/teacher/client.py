@@ -89,6 +89,7 @@ class Teacher:
         self.limiter = limiter or RateLimiter()
         self._stopping = False
         self._refused_in_a_row = 0
+        self.listed_models: list[str] = []  # what the endpoint's /models listed (after `check`)
         self.batch: BatchDispatcher | None = None
         self.backoff = backoff
         self.concurrency = concurrency
@@ -98,8 +99,9 @@ class Teacher:
         self._transport = ChatTransport(base_url, api_key, timeout, concurrency)
 
     async def check(self) -> None:
-        """Fail early and clearly on an unreachable endpoint, a refused key or a server that is no OpenAI API."""
-        await list_models(self._transport)
+        """Fail early and clearly on an unreachable endpoint, a refused key or a server that is no OpenAI API;
+        remember the models it lists (`listed_models`)."""
+        self.listed_models = await list_models(self._transport)
 
     async def chat(
         self,
