@@ -89,6 +89,9 @@ def test_refusals_end_the_run_only_when_nothing_is_answered_between():
         outcomes = asyncio.run(_chat_each(make_teacher(server.url, max_attempts=1), 30))
     refusing = [o for o in outcomes if isinstance(o, TeacherRefusing)]
     assert len(refusing) == 11 and "refused 20 requests in a row (HTTP 400: injected failure)" in str(refusing[0])
+    with MockServer(MockState(model="other", only_its_model=True)) as server:  # the key "mock" is in its words
+        outcomes = asyncio.run(_chat_each(make_teacher(server.url, api_key="mock", max_attempts=1), 20))
+    assert "(HTTP 404: The model `mock-teacher` does not exist" in str(outcomes[-1])  # a placeholder is not masked
 
 
 async def _chat_each(teacher: Teacher, count: int) -> list:

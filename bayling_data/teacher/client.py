@@ -45,6 +45,7 @@ class EmptyAnswer(Exception):
 RETRYABLE = (TransportUnreachable, TransportTimeout, EmptyAnswer, json.JSONDecodeError)
 RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
 REFUSED_IN_A_ROW = 20  # requests refused (4xx) with none answered between: the endpoint refuses them all
+MIN_SECRET_CHARS = 8  # a shorter key is a placeholder, and masking it would garble the server's words
 
 
 @dataclass(frozen=True)
@@ -175,7 +176,9 @@ class Teacher:
         """Count a request refused for good; the run ends when every one of the last REFUSED_IN_A_ROW was."""
         self._refused_in_a_row += 1
         if self._refused_in_a_row >= REFUSED_IN_A_ROW:
-            said = error.said().replace(self._api_key, "***") if self._api_key else error.said()
+            said = error.said()
+            if len(self._api_key) >= MIN_SECRET_CHARS:  # never echo a key; a placeholder (EMPTY, local) is none
+                said = said.replace(self._api_key, "***")
             raise TeacherRefusing(
                 f"the teacher at {self.base_url} refused {REFUSED_IN_A_ROW} requests in a row"
                 f" (HTTP {error.status}{': ' + said if said else ''}); check --model and what the endpoint accepts"
