@@ -97,7 +97,9 @@ class GenerateOptions:
             "source_column": self.source_column,
             "source_lang": self.source_lang,
             "temperature": self.temperature,
-            "max_tokens": self.max_tokens,
+            "answer_tokens": self.max_tokens,
+            # the filtering decides what is kept: a resume with other steps or settings mixes two datasets
+            **{f"filter.{k}": v for k, v in sorted(self.filters.items())},
             # only what the chosen generator reads: another generator's option changes nothing here
             **{f"gen.{k}": v for k, v in sorted(dataclasses.asdict(self.generator_options).items())},
         }
@@ -149,7 +151,8 @@ def _open_run(options: GenerateOptions, teacher: Teacher, chain: FilterChain) ->
     folder = OutputFolder(options.out)
     folder.refuse_inputs([options.source] if options.source else [])
     state = folder.prepare(resume=options.resume, overwrite=options.overwrite)
-    fingerprint = options.fingerprint()
+    # records from two teachers are two datasets: the endpoint (never its credentials) and the model count too
+    fingerprint = {**options.fingerprint(), "teacher": teacher.teacher_id, "model": teacher.model}
     if state is None:
         state = {
             "version": 1,
@@ -296,6 +299,7 @@ def _finish(folder: OutputFolder, state: dict[str, Any], options: GenerateOption
     for part in folder.parts_dir.iterdir():
         part.unlink()
     folder.publish()
+    folder.unlock()
     return state
 
 

@@ -21,6 +21,7 @@ from bayling_data.teacher.transport import ChatTransport
 OPENAI_URL = "https://api.openai.com/v1"
 OPENAI_DEFAULT_MODEL = "gpt-4o-mini"
 KINDS = ("auto", "local", "remote")
+LOCAL_MIN_TIMEOUT = 900.0  # seconds: the embedded teacher's answers on a loaded 2-core machine took over 120
 
 
 @dataclass
@@ -59,6 +60,10 @@ class TeacherOptions:
             kind = "remote" if (base_url or api_key) else "local"
         return TeacherOptions(**{**self.__dict__, "kind": kind, "base_url": base_url, "api_key": api_key})
 
+    def cache_file(self) -> Path | None:
+        """Where the answers are cached (None: --no-cache)."""
+        return (self.cache_path or default_cache_path()).expanduser() if self.use_cache else None
+
 
 def default_cache_path() -> Path:
     """`$XDG_CACHE_HOME/bayling-data/teacher-cache.sqlite` (shared by every run of this user)."""
@@ -81,7 +86,8 @@ async def _first_model(base_url: str, api_key: str, timeout: float) -> str:
 async def open_teacher(options: TeacherOptions) -> AsyncIterator[Teacher]:
     """A ready teacher (endpoint checked); starts and stops the local server when that is the choice."""
     options = options.resolved()
-    cache = RequestCache(options.cache_path or default_cache_path()) if options.use_cache else None
+    cache_file = options.cache_file()
+    cache = RequestCache(cache_file) if cache_file is not None else None
     with contextlib.ExitStack() as stack:
         if cache is not None:
             stack.callback(cache.close)
@@ -93,6 +99,8 @@ async def open_teacher(options: TeacherOptions) -> AsyncIterator[Teacher]:
             base_url, api_key, model, teacher_id = server.base_url, "local", server.model, server.teacher_id
             gone = server.exit_reason
             concurrency = options.concurrency or local.slots  # one request per slot of the batching server
+            # a server we started and watch (`gone`) is slow when the machine is busy, not lost: give it time
+            timeout = max(options.timeout, LOCAL_MIN_TIMEOUT)
         else:
             base_url = options.base_url or OPENAI_URL
             api_key = options.api_key or "EMPTY"  # self-hosted servers accept any key
@@ -104,6 +112,7 @@ async def open_teacher(options: TeacherOptions) -> AsyncIterator[Teacher]:
                 model = await _first_model(base_url, api_key, options.timeout)
             teacher_id, gone = base_url, None
             concurrency = options.concurrency or 16
+            timeout = options.timeout
         usage = Usage.for_model(model, options.price_in, options.price_out)
         if options.budget is not None:
             usage.budget = options.budget
@@ -117,7 +126,7 @@ async def open_teacher(options: TeacherOptions) -> AsyncIterator[Teacher]:
             usage=usage,
             cache=cache,
             concurrency=concurrency,
-            timeout=options.timeout,
+            timeout=timeout,
             max_attempts=options.max_attempts,
             limiter=RateLimiter(options.rpm, options.tpm),
         )

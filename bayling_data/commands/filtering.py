@@ -22,7 +22,7 @@ from bayling_data.commands.common import (
 )
 from bayling_data.commands.flags import with_declared_flags
 from bayling_data.export.sinks import sink
-from bayling_data.export.writer import DatasetOptions, ShardOptions
+from bayling_data.export.writer import DatasetOptions, OutputFolder, ShardOptions
 from bayling_data.filters import FilterConfig, FilterFlags, build_chain
 from bayling_data.languages import UnknownLanguageError
 from bayling_data.setup_teacher import TeacherOptions
@@ -124,6 +124,7 @@ async def _filter_here(options: FilterOptions, config: FilterConfig, teacher_opt
 
     if not config.teacher_steps():
         return await run_filter(options, build_chain(config))
+    OutputFolder(options.out).refuse_to_hold(teacher_options.cache_file(), "--cache")
     async with open_teacher(teacher_options) as teacher:
         announce(teacher, config)
         return await run_filter(options, build_chain(config, teacher=teacher))

@@ -25,6 +25,7 @@ from bayling_data.export.writer import DatasetOptions, OutputFolder, ShardOption
 from bayling_data.filters import FilterConfig, FilterFlags, build_chain
 from bayling_data.languages import UnknownLanguageError
 from bayling_data.setup_teacher import TeacherOptions
+from bayling_data.sources.readers import user_path
 from bayling_data.teacher.accounting import Budget
 from bayling_data.teacher.errors import TeacherError
 from bayling_data.teacher.local import LocalOptions
@@ -84,6 +85,7 @@ def generate(
         raise fail(f"--n must be a positive number of records, got {n}")
     if resume and overwrite:
         raise fail("--resume and --overwrite exclude each other")
+    source = user_path(source) if source is not None else None
     if source is not None and not source.exists():
         raise fail(f"--source {source}: no such file or folder")
     try:
@@ -144,6 +146,13 @@ def _run(
     """Open the teacher and run; every way it can end short becomes one line."""
     from bayling_data.pipeline import RunIncomplete, run_generate
     from bayling_data.setup_teacher import open_teacher
+
+    try:  # before any teacher starts
+        folder = OutputFolder(options.out)
+        folder.refuse_to_hold(teacher_options.cache_file(), "--cache")
+        folder.check_start(resume=options.resume, overwrite=options.overwrite)
+    except FileExistsError as error:
+        raise fail(str(error)) from None
 
     async def main() -> dict:
         async with open_teacher(teacher_options) as chosen:

@@ -8,6 +8,7 @@ the parts are rewritten as `data/train-00000-of-000NN.parquet` (and `rejected/..
 
 from __future__ import annotations
 
+import fcntl
 import json
 import math
 import os
@@ -26,6 +27,8 @@ from bayling_data.options import option
 from bayling_data.records import REJECTED_SCHEMA, SCHEMA, Record, rows_to_table
 
 STATE_DIR = ".bayling"
+OWNER = "owner"  # in the state folder: the id of the process that runs in this output
+_HELD: dict[str, tuple[int, int]] = {}  # output folders this process has locked: their descriptor, how many hold it
 
 
 @dataclass
@@ -53,6 +56,10 @@ class OutputExistsError(FileExistsError):
     """The output folder has content and neither --resume nor --overwrite was given."""
 
 
+class OutputInUse(OutputExistsError):
+    """Another run writes to the same output folder."""
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write a file so that a reader (or a crash) sees the old content or the new, never a mix."""
     tmp = path.with_name(f".{path.name}.tmp")
@@ -72,11 +79,16 @@ class OutputFolder:
 
     With --overwrite the new output is written beside the old one (`.NAME.overwrite`) and takes its
     place only when complete (`publish`): a run that fails or is stopped leaves the old output as it was.
+    One run at a time writes to a folder: `prepare` takes a lock on it, held until the run ends. A `~` is
+    the home folder, and an --out that is a link is the folder it points to (the link stays and points to
+    the new output).
     """
 
     def __init__(self, target: Path) -> None:
-        self.target = target
-        self.root = target  # where this run writes: the target, or the folder beside it with --overwrite
+        target = Path(target).expanduser()
+        self.target = target.resolve() if target.is_symlink() else target
+        self.root = self.target  # where this run writes: the target, or the folder beside it with --overwrite
+        self._lock: str | None = None  # the lock file this folder holds (a key of _HELD)
 
     @property
     def state_dir(self) -> Path:
@@ -101,6 +113,57 @@ class OutputFolder:
                     f"--out {self.target} is also an input ({given}) or holds one: write the output to another folder"
                 )
 
+    def refuse_to_hold(self, path: Path | None, flag: str) -> None:
+        """Raise before anything is touched when `path` (say, the teacher cache) lies inside the output, which
+        an --overwrite replaces whole."""
+        if path is None:
+            return
+        out, inside = self.target.resolve(), Path(path).expanduser().resolve()
+        if out == inside or out in inside.parents:
+            raise OutputExistsError(
+                f"{flag} {path} lies inside --out {self.target}, which --overwrite replaces whole:"
+                f" put {flag} outside the output folder"
+            )
+
+    def lock(self) -> None:
+        """Take the folder for this run (a lock on the folder itself, so nothing is written beside it), or
+        raise OutputInUse naming the process that has it."""
+        if self._lock is not None:
+            return
+        if self.target.exists() and not self.target.is_dir():
+            raise OutputExistsError(f"--out {self.target} is a file, not a folder: choose a folder for the output")
+        self.target.mkdir(parents=True, exist_ok=True)
+        path = str(self.target.resolve())
+        if path in _HELD:  # this process has it already (a run in the same process before this one)
+            handle, holders = _HELD[path]
+            _HELD[path] = (handle, holders + 1)
+            self._lock = path
+            return
+        handle = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(handle)
+            owner = self.target / STATE_DIR / OWNER
+            holder = owner.read_text("utf-8").strip() if owner.is_file() else "?"
+            raise OutputInUse(
+                f"--out {self.target} is being written by another run (process {holder}):"
+                " wait for it to end, or choose another --out"
+            ) from None
+        _HELD[path] = (handle, 1)
+        self._lock = path
+
+    def unlock(self) -> None:
+        """Let another run have the folder (once no other holder in this process has it)."""
+        if self._lock is None:
+            return
+        handle, holders = _HELD.pop(self._lock)
+        if holders > 1:
+            _HELD[self._lock] = (handle, holders - 1)
+        else:
+            os.close(handle)  # closing releases the lock
+        self._lock = None
+
     def load_state(self) -> dict[str, Any] | None:
         """The saved run state, or None for a new folder."""
         if not self.state_path.exists():
@@ -112,31 +175,44 @@ class OutputFolder:
                 f"{self.state_path} is damaged: this output cannot be resumed; use --overwrite to make it again"
             ) from None
 
-    def prepare(self, *, resume: bool, overwrite: bool, can_resume: bool = True) -> dict[str, Any] | None:
-        """Make the folder ready; returns the state to resume from (None: start fresh). `can_resume`: the
-        command has --resume (generate), so an error may suggest it."""
+    def check_start(self, *, resume: bool, overwrite: bool, can_resume: bool = True) -> dict[str, Any] | None:
+        """The checks `prepare` makes, touching nothing (a command runs them before it starts a teacher);
+        returns the saved state. `can_resume`: the command has --resume (generate), so an error may suggest it."""
         if self.target.exists() and not self.target.is_dir():
             raise OutputExistsError(f"--out {self.target} is a file, not a folder: choose a folder for the output")
         state = self.load_state()
+        # a run killed before its first checkpoint left only the state folder: that is no content
+        has_content = self.target.is_dir() and any(
+            entry.name != STATE_DIR or state is not None for entry in self.target.iterdir()
+        )
+        if not has_content:
+            return state
+        if overwrite and state is None:
+            raise OutputExistsError(
+                f"{self.target} is not empty and is not a bayling-data output: refusing to delete it"
+            )
+        if not overwrite and not resume:
+            resumable = state is not None and can_resume and not state.get("complete")
+            hint = "pass --resume to continue that run or --overwrite" if resumable else "use --overwrite"
+            raise OutputExistsError(f"{self.target} already exists: {hint} to replace it, or choose another --out")
+        if not overwrite and state is None:
+            raise OutputExistsError(f"{self.target} is not empty and holds no bayling-data run to resume")
+        return state
+
+    def prepare(self, *, resume: bool, overwrite: bool, can_resume: bool = True) -> dict[str, Any] | None:
+        """Take the folder (`lock`) and make it ready; returns the state to resume from (None: start fresh)."""
+        self.lock()
+        state = self.check_start(resume=resume, overwrite=overwrite, can_resume=can_resume)
         if state is None and self.state_dir.exists():
             shutil.rmtree(self.state_dir)  # a run killed before its first checkpoint left only this
-        has_content = self.target.exists() and any(self.target.iterdir())
-        if has_content and overwrite:
-            if state is None:
-                raise OutputExistsError(
-                    f"{self.target} is not empty and is not a bayling-data output: refusing to delete it"
-                )
+        if overwrite and state is not None:
             self.root = self.target.parent / f".{self.target.name}.overwrite"
             if self.root.exists():
                 shutil.rmtree(self.root)  # an earlier --overwrite run that did not finish
             state = None
-        elif has_content and not resume:
-            resumable = state is not None and can_resume
-            hint = "pass --resume to continue that run or --overwrite" if resumable else "use --overwrite"
-            raise OutputExistsError(f"{self.target} already exists: {hint} to replace it, or choose another --out")
-        elif has_content and state is None:
-            raise OutputExistsError(f"{self.target} is not empty and holds no bayling-data run to resume")
         self.parts_dir.mkdir(parents=True, exist_ok=True)
+        (self.target / STATE_DIR).mkdir(exist_ok=True)
+        (self.target / STATE_DIR / OWNER).write_text(str(os.getpid()), "utf-8")
         if state is not None:
             listed = {name for names in state["parts"].values() for name in names}
             for part in self.parts_dir.iterdir():
@@ -149,7 +225,9 @@ class OutputFolder:
         if self.root == self.target:
             return
         old = self.target.parent / f".{self.target.name}.replaced"
-        if old.exists():
+        if old.is_symlink():
+            old.unlink()  # left by an older version, which moved a linked --out aside
+        elif old.exists():
             shutil.rmtree(old)
         os.replace(self.target, old)
         os.replace(self.root, self.target)
