@@ -11,7 +11,7 @@ from rich.markup import escape
 
 from bayling_data.commands import browse, filtering, generate
 from bayling_data.commands.arguments import filters_help, generator_help
-from bayling_data.commands.common import err
+from bayling_data.commands.common import err, show_warnings
 from bayling_data.commands.teacher import teacher_app
 
 FREE_FLAGS = {"allow_extra_args": True, "ignore_unknown_options": True}  # the options parts declare
@@ -33,6 +33,7 @@ def main() -> None:
     if "--debug" in sys.argv:
         sys.argv.remove("--debug")
         os.environ["BAYLING_DEBUG"] = "1"
+    show_warnings()
     try:
         app(prog_name="bayling-data")
     except KeyboardInterrupt:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import difflib
+import logging
 import signal
 from collections.abc import Coroutine
 from pathlib import Path
@@ -32,6 +33,22 @@ OutputFormat = Annotated[
 ReplaceOutput = Annotated[bool, typer.Option("--overwrite", help="Replace --out if it holds an earlier output.")]
 
 
+class _WarningLines(logging.Handler):
+    """Prints what the library logs at WARNING and above as a yellow `warning:` line on stderr."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        err.print(f"[yellow]warning:[/] {escape(record.getMessage())}", highlight=False)
+
+
+def show_warnings() -> None:
+    """Let the library's warnings (`logging.getLogger("bayling_data")`) reach the user, once per process."""
+    logger = logging.getLogger("bayling_data")
+    if not any(isinstance(handler, _WarningLines) for handler in logger.handlers):
+        logger.addHandler(_WarningLines(logging.WARNING))
+        logger.setLevel(logging.WARNING)
+        logger.propagate = False
+
+
 def fail(message: str, code: int = 2) -> typer.Exit:
     """Print a clear error and return the exit to raise."""
     err.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
@@ -46,12 +63,20 @@ def run_stoppable(main: Coroutine[Any, Any, T]) -> T:
     async def stoppable() -> T:
         loop, task = asyncio.get_running_loop(), asyncio.current_task()
         assert task is not None
-        outside = signal.getsignal(signal.SIGTERM)
-        loop.add_signal_handler(signal.SIGTERM, task.cancel)
+        signals = 0
+
+        def on_sigterm(signum: int, frame: object) -> None:
+            # the first stops the run cleanly from the loop; a second ends it at once, even in a blocking read
+            nonlocal signals
+            signals += 1
+            if signals > 1:
+                raise KeyboardInterrupt
+            loop.call_soon_threadsafe(task.cancel)
+
+        outside = signal.signal(signal.SIGTERM, on_sigterm)
         try:
             return await main
         finally:
-            loop.remove_signal_handler(signal.SIGTERM)
             signal.signal(signal.SIGTERM, outside)
 
     with terminate_on_sigterm():

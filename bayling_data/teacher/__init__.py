@@ -8,6 +8,7 @@ from bayling_data.teacher.errors import (
     TeacherRefusing,
     TeacherRequestFailed,
     TeacherUnreachable,
+    TeacherUnusable,
 )
 
 __all__ = [
@@ -19,4 +20,5 @@ __all__ = [
     "TeacherRefusing",
     "TeacherRequestFailed",
     "TeacherUnreachable",
+    "TeacherUnusable",
 ]

@@ -40,6 +40,7 @@ class Usage:
     failures: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    estimated_requests: int = 0  # answers whose tokens were estimated from the text (the server sent no usage)
     budget: Budget = field(default_factory=Budget)
 
     @classmethod
@@ -67,10 +68,11 @@ class Usage:
         if b.max_tokens is not None and self.prompt_tokens + self.completion_tokens >= b.max_tokens:
             raise BudgetExceeded(f"--max-tokens {b.max_tokens} reached")
 
-    def add_tokens(self, prompt: int, completion: int) -> None:
-        """Count the tokens of one answered request."""
+    def add_tokens(self, prompt: int, completion: int, *, estimated: bool = False) -> None:
+        """Count the tokens of one answered request (`estimated`: from its text, the server said nothing)."""
         self.prompt_tokens += prompt
         self.completion_tokens += completion
+        self.estimated_requests += estimated
 
     def summary(self) -> dict[str, float | int | str]:
         """A JSON-ready summary (no secrets here: nothing of the endpoint's credentials)."""
@@ -81,7 +83,8 @@ class Usage:
 
     def restore(self, saved: dict) -> None:
         """Continue counting from a resumed run's summary."""
-        for name in ("requests", "cache_hits", "retries", "failures", "prompt_tokens", "completion_tokens"):
+        counters = ("requests", "cache_hits", "retries", "failures", "prompt_tokens", "completion_tokens")
+        for name in (*counters, "estimated_requests"):
             setattr(self, name, int(saved.get(name, 0)))
         self.retry_causes = {str(k): int(v) for k, v in (saved.get("retry_causes") or {}).items()}
 

@@ -17,8 +17,9 @@ import openai
 
 from bayling_data.teacher.accounting import Usage
 from bayling_data.teacher.cache import RequestCache
-from bayling_data.teacher.completion import reply_fields
+from bayling_data.teacher.completion import Unusable, billed_tokens, reply_fields
 from bayling_data.teacher.errors import TeacherError, TeacherRequestFailed
+from bayling_data.text.secrets import Secrets
 
 FINISHED = ("completed", "failed", "expired", "cancelled")
 TAG = "bayling_submission"  # metadata key of our jobs: a restarted run finds a job whose id it never stored
@@ -32,12 +33,13 @@ class BatchDispatcher:
         client: openai.AsyncOpenAI,
         cache: RequestCache,
         usage: Usage,
+        secrets: Secrets,
         *,
         window: float = 2.0,
         max_requests: int = 50_000,
         poll: float = 10.0,
     ) -> None:
-        self._client, self._cache, self._usage = client, cache, usage
+        self._client, self._cache, self._usage, self._secrets = client, cache, usage, secrets
         self._window, self._max, self._poll = window, max_requests, poll
         self._queue: dict[str, dict[str, Any]] = {}
         self._futures: dict[str, asyncio.Future[dict[str, Any]]] = {}
@@ -176,10 +178,17 @@ class BatchDispatcher:
             if future is not None and not future.done():
                 future.set_exception(TeacherRequestFailed("batch_error"))
             return
-        reply = reply_fields(body)
-        self._usage.add_tokens(reply["prompt_tokens"], reply["completion_tokens"])
-        if reply["content"]:
-            self._cache.put(key, reply)  # kept even when no generator waits for it any more
+        reply = {"content": "", "finish_reason": "stop", "prompt_tokens": 0, "completion_tokens": 0}  # nothing usable
+        try:
+            read = reply_fields(body)
+        except Unusable:
+            self._usage.add_tokens(*billed_tokens(body))
+        else:
+            estimated = read.pop("estimated")
+            self._usage.add_tokens(read["prompt_tokens"], read["completion_tokens"], estimated=estimated)
+            if not self._secrets.found_in(read["content"]):  # an answer that echoes a credential is stored nowhere
+                reply = read
+                self._cache.put(key, reply)  # kept even when no generator waits for it any more
         if future is not None and not future.done():
             future.set_result(reply)
 

@@ -5,23 +5,28 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
 from bayling_data.teacher.accounting import Usage
 from bayling_data.teacher.cache import RequestCache, request_key
-from bayling_data.teacher.completion import reply_fields
+from bayling_data.teacher.completion import Unusable, billed_tokens, reply_fields
 from bayling_data.teacher.errors import (
     TeacherAuthError,
     TeacherError,
     TeacherRefusing,
     TeacherRequestFailed,
     TeacherUnreachable,
+    TeacherUnusable,
 )
 from bayling_data.teacher.limits import RateLimiter
 from bayling_data.teacher.transport import (
+    AnswerTooLarge,
     ChatTransport,
     HtmlAnswer,
     HttpStatus,
@@ -29,23 +34,21 @@ from bayling_data.teacher.transport import (
     TransportUnreachable,
 )
 from bayling_data.text.answers import extract_json
+from bayling_data.text.secrets import Secrets, url_credentials, url_without_credentials
 
 if TYPE_CHECKING:
     from bayling_data.teacher.batch import BatchDispatcher
 
 MAX_RETRY_AFTER = 120.0  # seconds: never wait longer than this on one Retry-After
 MAX_BACKOFF = 30.0
-
-
-class EmptyAnswer(Exception):
-    """The server answered 200 with no usable content."""
-
+log = logging.getLogger("bayling_data")
 
 # Worth another try: no connection or no answer in time, rate limited, a server error, an empty or cut answer.
-RETRYABLE = (TransportUnreachable, TransportTimeout, EmptyAnswer, json.JSONDecodeError)
+RETRYABLE = (TransportUnreachable, TransportTimeout, Unusable, json.JSONDecodeError, AnswerTooLarge)
+UNUSABLE = (Unusable, json.JSONDecodeError, AnswerTooLarge)  # a 200 (paid for, often) with nothing to use
 RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
 REFUSED_IN_A_ROW = 20  # requests refused (4xx) with none answered between: the endpoint refuses them all
-MIN_SECRET_CHARS = 8  # a shorter key is a placeholder, and masking it would garble the server's words
+UNUSABLE_IN_A_ROW = 20  # answers with nothing usable and none usable between: the endpoint gives nothing
 
 
 @dataclass(frozen=True)
@@ -82,14 +85,18 @@ class Teacher:
         self.model = model
         self.embedded = embedded  # the small local model bayling-data started itself (not a user's endpoint)
         self.server_gone = server_gone  # for a server we started: why it is no longer there (None: it runs)
-        self.base_url = base_url
-        self.teacher_id = teacher_id  # identifies the model behind the endpoint in cache keys
+        self.base_url = url_without_credentials(base_url)  # the form to print and store
+        self.teacher_id = url_without_credentials(teacher_id)  # identifies the model behind the endpoint in cache keys
+        self.secrets = Secrets([api_key, *url_credentials(base_url)])  # never printed, stored or kept in an answer
         self.usage = usage
         self.cache = cache
         self.max_attempts = max_attempts
         self.limiter = limiter or RateLimiter()
         self._stopping = False
+        self._stopped = asyncio.Event()  # wakes requests waiting out a backoff or a Retry-After on a stop
         self._refused_in_a_row = 0
+        self._unusable_in_a_row = 0
+        self._warned_estimate = False
         self.listed_models: list[str] = []  # what the endpoint's /models listed (after `check`)
         self.batch: BatchDispatcher | None = None
         self.backoff = backoff
@@ -125,6 +132,8 @@ class Teacher:
         key = request_key({"teacher": self.teacher_id, "model": self.model, "messages": messages, **params})
         if self.cache is not None and (hit := self.cache.get(key)) is not None:
             self.usage.cache_hits += 1
+            if self.secrets.found_in(hit["content"]):  # stored by an older version: still never used
+                raise TeacherRequestFailed("answer_holds_a_secret")
             return Reply(**hit, cached=True)
         if self.batch is not None:  # no await between the cache check and the submit: no double send
             answer = await self.batch.submit(key, {"model": self.model, "messages": messages, **params})
@@ -150,7 +159,7 @@ class Teacher:
         for attempt in range(1, self.max_attempts + 1):
             try:
                 reply = await self._once(messages, params, json_mode)
-                self._refused_in_a_row = 0
+                self._refused_in_a_row = self._unusable_in_a_row = 0
                 return reply
             except HttpStatus as error:
                 if error.status == 401:
@@ -161,24 +170,43 @@ class Teacher:
                     self.usage.failures += 1
                     raise TeacherRequestFailed(f"http_{error.status}") from None
                 self.usage.add_retry(f"http_{error.status}")
-                await asyncio.sleep(self._delay(attempt, error))
+                await self._wait(self._delay(attempt, error))
             except RETRYABLE as error:
                 gone = self.server_gone() if self.server_gone and isinstance(error, TransportUnreachable) else None
                 if gone:  # no point retrying a server that has exited
                     raise TeacherUnreachable(gone) from None
+                if isinstance(error, UNUSABLE):
+                    self._unusable(error)
                 if attempt == self.max_attempts:
                     raise self._final(error) from None
                 self.usage.add_retry(_cause(error))
-                await asyncio.sleep(self._delay(attempt, None))
+                await self._wait(self._delay(attempt, None))
         raise AssertionError("unreachable: the last attempt returns or raises")
+
+    async def _wait(self, seconds: float) -> None:
+        """Sleep before a retry; a stop ends the wait at once (nothing is in flight meanwhile)."""
+        try:
+            await asyncio.wait_for(self._stopped.wait(), seconds)
+        except asyncio.TimeoutError:
+            return
+        raise TeacherRequestFailed("run_stopping")
+
+    def _unusable(self, error: Exception) -> None:
+        """Count an answer with nothing usable; the run ends when each of the last UNUSABLE_IN_A_ROW was one."""
+        self._unusable_in_a_row += 1
+        if self._unusable_in_a_row >= UNUSABLE_IN_A_ROW:
+            what = "a body that is not JSON" if isinstance(error, json.JSONDecodeError) else str(error)
+            raise TeacherUnusable(
+                f"the teacher at {self.base_url} gave {UNUSABLE_IN_A_ROW} answers in a row with nothing usable"
+                f" (the last: {self.secrets.mask(what)}); check --model (a content filter, a reasoning model that"
+                " needs more --answer-tokens, a proxy that answers for the model?)"
+            )
 
     def _refused(self, error: HttpStatus) -> None:
         """Count a request refused for good; the run ends when every one of the last REFUSED_IN_A_ROW was."""
         self._refused_in_a_row += 1
         if self._refused_in_a_row >= REFUSED_IN_A_ROW:
-            said = error.said()
-            if len(self._api_key) >= MIN_SECRET_CHARS:  # never echo a key; a placeholder (EMPTY, local) is none
-                said = said.replace(self._api_key, "***")
+            said = self.secrets.mask(error.said())  # never echo a key; a placeholder (EMPTY, local) is none
             raise TeacherRefusing(
                 f"the teacher at {self.base_url} refused {REFUSED_IN_A_ROW} requests in a row"
                 f" (HTTP {error.status}{': ' + said if said else ''}); check --model and what the endpoint accepts"
@@ -188,11 +216,9 @@ class Teacher:
         """Seconds before the next attempt: the server's Retry-After on a 429, else exponential with jitter."""
         if error is not None and error.status == 429:
             self.limiter.observe(error.headers)
-            try:
-                seconds = min(float(error.headers.get("retry-after", "")), MAX_RETRY_AFTER)
-            except ValueError:
-                pass
-            else:
+            seconds = retry_after(error.headers.get("retry-after", ""))
+            if seconds is not None:
+                seconds = min(seconds, MAX_RETRY_AFTER)
                 self.limiter.pause(seconds)  # every request waits, not only this one
                 return seconds
         return min(self.backoff * 2 ** (attempt - 1), MAX_BACKOFF) + random.uniform(0, self.backoff)
@@ -214,7 +240,8 @@ class Teacher:
         async with self._limit:
             if self._stopping:
                 raise TeacherRequestFailed("run_stopping")
-            await self.limiter.acquire(estimate)
+            if not await self.limiter.acquire(estimate, self._stopped):
+                raise TeacherRequestFailed("run_stopping")
             self.usage.check_budget()
             self.usage.requests += 1
             try:
@@ -222,18 +249,30 @@ class Teacher:
             except HtmlAnswer:
                 raise NotAnApi(f"POST {self.base_url}/chat/completions answered an HTML page") from None
             self.limiter.observe(headers)
-        if not isinstance(completion, dict):
-            raise EmptyAnswer("not a chat completion")
-        reply = reply_fields(completion)
-        self.usage.add_tokens(reply["prompt_tokens"], reply["completion_tokens"])
-        choices = completion.get("choices")
-        if not choices or not isinstance(choices[0], dict):
-            raise EmptyAnswer("no choices")
-        if not reply["content"]:
-            raise EmptyAnswer("empty content")
+        prompt = "\n".join(str(m.get("content", "")) for m in messages)
+        try:
+            reply = reply_fields(completion, prompt)
+        except Unusable:
+            self.usage.add_tokens(*billed_tokens(completion))  # what the server says it billed for nothing
+            raise
+        self._count_tokens(reply)
+        if self.secrets.found_in(reply["content"]):  # a proxy or model that echoes the key: store none of it
+            self.usage.failures += 1
+            raise TeacherRequestFailed("answer_holds_a_secret")
         if json_mode and extract_json(reply["content"]) is None:
-            raise EmptyAnswer("malformed JSON")
-        return Reply(**reply)
+            raise Unusable("malformed JSON", "malformed_JSON")
+        return Reply(**{k: v for k, v in reply.items() if k != "estimated"})
+
+    def _count_tokens(self, reply: dict[str, Any]) -> None:
+        """Add an answer's tokens to the usage; say once when the server sends no usage (they are estimated)."""
+        self.usage.add_tokens(reply["prompt_tokens"], reply["completion_tokens"], estimated=reply["estimated"])
+        if reply["estimated"] and not self._warned_estimate:
+            self._warned_estimate = True
+            log.warning(
+                "the teacher at %s sends no token usage: tokens, cost and the --max-cost/--max-tokens budgets are"
+                " estimated from the text (about 4 characters a token)",
+                self.base_url,
+            )
 
     def use_batch_api(self, window: float = 2.0, poll: float = 10.0) -> None:
         """Send requests that miss the cache through the Batch API (needs the cache: that is where jobs live)."""
@@ -250,12 +289,13 @@ class Teacher:
             max_retries=0,
             http_client=openai.DefaultAioHttpClient(timeout=self._timeout),
         )
-        self.batch = BatchDispatcher(self._sdk, self.cache, self.usage, window=window, poll=poll)
+        self.batch = BatchDispatcher(self._sdk, self.cache, self.usage, self.secrets, window=window, poll=poll)
         self.batch.resume()
 
     def stop_new_requests(self) -> None:
         """Send nothing new; requests already sent still finish and are cached (nothing paid is lost)."""
         self._stopping = True
+        self._stopped.set()
         if self.batch is not None:
             self.batch.stop()  # submitted jobs stay on the server; --resume polls them
 
@@ -300,6 +340,19 @@ async def list_models(transport: ChatTransport) -> list[str]:
         raise NotAnApi(f"GET {base_url}/models answered something that is not a model list") from None
 
 
+def retry_after(value: str) -> float | None:
+    """Seconds a `Retry-After` header asks to wait: a number of seconds or an HTTP date; None when it is neither
+    (or negative, or in the past: then the usual backoff applies)."""
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            seconds = parsedate_to_datetime(value).timestamp() - time.time()
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return None
+    return seconds if seconds > 0 and seconds == seconds else None
+
+
 def connection_problem(error: BaseException, timeout: Any) -> str:
     """What kept a connection from working, in words: refused, no answer in time, unknown host, ..."""
     if isinstance(error, TransportTimeout):
@@ -330,4 +383,6 @@ def _cause(error: BaseException) -> str:
 
 
 def _reason(error: BaseException) -> str:
+    if isinstance(error, Unusable):
+        return error.cause
     return str(error).replace(" ", "_") or type(error).__name__

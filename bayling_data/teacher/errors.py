@@ -18,6 +18,11 @@ class TeacherRefusing(TeacherError):
     a parameter it does not take, a prompt its model cannot read)."""
 
 
+class TeacherUnusable(TeacherError):
+    """The endpoint answered many requests in a row with nothing usable (no choices, content null, tool calls
+    only, not JSON, too large): paying on would buy nothing."""
+
+
 class BudgetExceeded(TeacherError):
     """A `--max-cost` / `--max-requests` / `--max-tokens` budget is used up."""
 

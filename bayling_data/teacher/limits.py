@@ -52,10 +52,12 @@ class RateLimiter:
                 wait = max(wait, self.window - (now - self._tokens[0][0]))
         return wait
 
-    async def acquire(self, tokens: int) -> None:
-        """Wait (at most a window at a time) until a request of about `tokens` tokens fits the limits."""
+    async def acquire(self, tokens: int, stop: asyncio.Event | None = None) -> bool:
+        """Wait (at most a window at a time) until a request of about `tokens` tokens fits the limits; False
+        when `stop` is set first (the run is stopping: the wait ends at once)."""
         if self.rpm is None and self.tpm is None and self._paused_until == 0.0:
-            return
+            return True
+        stop = stop or asyncio.Event()
         async with self._lock:
             while True:
                 now = time.monotonic()
@@ -63,9 +65,14 @@ class RateLimiter:
                 wait = self._wait_time(now, tokens)
                 if wait <= 0:
                     break
-                await asyncio.sleep(min(wait, self.window))
+                try:
+                    await asyncio.wait_for(stop.wait(), min(wait, self.window))
+                except asyncio.TimeoutError:
+                    continue
+                return False
             self._requests.append(now)
             self._tokens.append((now, tokens))
+        return True
 
     def pause(self, seconds: float) -> None:
         """Hold every request for `seconds` (a 429 with Retry-After says the whole client is too fast)."""

@@ -22,7 +22,7 @@ import threading
 import time
 import urllib.request
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -177,6 +177,9 @@ class MockState:
     counters: Counter = field(default_factory=Counter)
     unique_requests: set[str] = field(default_factory=set)
     phrasebook: dict[str, str] = field(default_factory=dict)  # text -> its faithful translation
+    # a misbehaving endpoint: given the request's headers, its body and the completion the mock would send,
+    # what to send instead (a JSON-ready object, or a ready aiohttp response)
+    answer_hook: Callable[[Any, dict[str, Any], dict[str, Any]], Any] | None = None
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.faults.seed)
@@ -285,7 +288,11 @@ def _chat_routes(state: MockState) -> list[web.RouteDef]:
             state.counters[f"fault_{fault}"] += 1
             return await _fault_response(request, fault, state)
         state.counters["completions"] += 1
-        return web.json_response(_completion(body, state), headers=limit_headers)
+        completion = _completion(body, state)
+        if state.answer_hook is not None:
+            sent = state.answer_hook(request.headers, body, completion)
+            return sent if isinstance(sent, web.StreamResponse) else web.json_response(sent, headers=limit_headers)
+        return web.json_response(completion, headers=limit_headers)
 
     async def stats(request: web.Request) -> web.Response:
         return web.json_response({**state.counters, "unique_requests": len(state.unique_requests)})

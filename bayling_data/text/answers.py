@@ -17,6 +17,16 @@ PREAMBLE = re.compile(
 QUOTES = [('"', '"'), ("“", "”"), ("「", "」"), ("『", "』"), ("„", "“"), ("«", "»"), ("'", "'")]
 
 
+def joined_parts(content: Any) -> Any:
+    """The text of OpenAI-style content parts (`[{"type": "text", "text": ...}, ...]`) joined; any other value
+    as it is."""
+    if isinstance(content, list) and content and all(isinstance(part, dict) for part in content):
+        texts = [part["text"] for part in content if isinstance(part.get("text"), str)]
+        if texts:
+            return "".join(texts)
+    return content
+
+
 def clean_answer(text: str) -> str:
     """Drop a 'Here is the translation:' preamble or an 'English:' label, and quotes around the whole answer."""
     text = text.strip()
