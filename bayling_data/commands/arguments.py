@@ -9,6 +9,7 @@ from typing import Any
 from bayling_data import languages
 from bayling_data.commands.common import err
 from bayling_data.languages import UnknownLanguageError
+from bayling_data.sources.readers import user_path
 
 
 def parse_directions(
@@ -77,7 +78,7 @@ def paths_and_flags(tokens: list[str]) -> tuple[list[Path], list[str]]:
     while tokens:
         token = tokens.pop(0)
         if not token.startswith("--"):
-            paths.append(Path(token))
+            paths.append(user_path(token))
             continue
         flags.append(token)
         if "=" not in token and tokens:

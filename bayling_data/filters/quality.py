@@ -22,6 +22,8 @@ from bayling_data.text.tokens import without_tokens
 FINAL_MARKS = frozenset(".!?。！？…‥।॥۔؟።፧၊။។៕።:;)]}\"'»”’」』）】〉》>*`")
 
 
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # all but tab, line feed, carriage return
+
 # Scripts whose writing ends a sentence with no mark (Thai and Lao separate sentences with a space).
 UNMARKED_ENDS = frozenset({"Thai", "Laoo"})
 
@@ -55,6 +57,8 @@ class EmptyOrTruncated(Filter):
             return "no_final_answer"
         if any(not m["content"].strip() for m in record.messages):
             return "empty_turn"
+        if any(CONTROL_CHARACTERS.search(m["content"]) for m in record.messages):
+            return "control_characters"  # NUL, escape, backspace: no training text holds them
         reasons = record.meta.get("finish_reasons")
         if reasons is not None:
             return "truncated" if "length" in reasons else None

@@ -7,8 +7,10 @@ from typing import Any
 
 from bayling_data.records import Record, meta_problem
 from bayling_data.sources.readers import InputError
+from bayling_data.text.answers import joined_parts
 
 FORMATS = ("bayling", "sharegpt", "alpaca", "messages")
+CHAT_ROLES = frozenset({"system", "user", "assistant"})
 SHAREGPT_ROLES = {
     "human": "user",
     "user": "user",
@@ -63,7 +65,9 @@ def _messages(value: Any, where: str, field_name: str, role_key: str, content_ke
                 raise InputError(f"{where}: message {position}: unknown speaker {item.get(role_key)!r}")
         if not isinstance(role, str):
             raise InputError(f"{where}: message {position} has no role (a string such as user or assistant)")
-        messages.append({"role": role, "content": item[content_key]})
+        if role.lower() in CHAT_ROLES:  # User, ASSISTANT: the same roles
+            role = role.lower()
+        messages.append({"role": role, "content": joined_parts(item[content_key])})
     return messages
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import stat
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -54,7 +55,7 @@ def _lines(path: Path, on_error: str, skips: SkipCounter) -> Iterator[tuple[str,
             for number, raw in enumerate(handle, start=1):
                 where = f"{path}:{number}"
                 try:
-                    line = raw.decode("utf-8")
+                    line = raw.decode("utf-8-sig" if number == 1 else "utf-8")  # a byte-order mark is no text
                 except UnicodeDecodeError as error:
                     why = f"not UTF-8 text (byte 0x{raw[error.start]:02x} at column {error.start + 1})"
                     bad_input(where, why, on_error, skips)
@@ -100,8 +101,26 @@ def _parquet_batches(path: Path) -> Iterator[pa.RecordBatch]:
     yield from pq.ParquetFile(path).iter_batches(batch_size=4096)
 
 
+STDIN = Path("/dev/stdin")
+
+
+def user_path(given: str | Path) -> Path:
+    """A path as the user means it: `~` is the home folder, `-` is standard input."""
+    return STDIN if str(given) == "-" else Path(given).expanduser()
+
+
+def is_stream(path: Path) -> bool:
+    """Whether `path` is a pipe, a terminal or standard input: it can be read once, front to back."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return False
+    return not stat.S_ISREG(mode) and not stat.S_ISDIR(mode)
+
+
 def input_files(path: Path) -> list[Path]:
     """The record files of an input: the file itself, or the jsonl/parquet/arrow files of a folder."""
+    path = user_path(path)
     if path.is_dir():
         found = sorted(  # a saved HF dataset's dataset_info.json / state.json are not records
             p
@@ -118,7 +137,8 @@ def input_files(path: Path) -> list[Path]:
 
 
 def file_kind(path: Path) -> str:
-    """jsonl, parquet, arrow, txt or unknown, from the file name."""
+    """jsonl, parquet, arrow, txt or unknown, from the file name; a pipe or standard input with no telling
+    name is JSON Lines, the one format that streams."""
     name = path.name.lower()
     if name.endswith((".jsonl", ".jsonl.gz", ".json", ".ndjson")):
         return "jsonl"
@@ -128,7 +148,7 @@ def file_kind(path: Path) -> str:
         return "arrow"
     if name.endswith(".txt"):
         return "txt"
-    return "unknown"
+    return "jsonl" if path == STDIN or is_stream(path) else "unknown"
 
 
 def _arrow_batches(path: Path) -> Iterator[pa.RecordBatch]:
@@ -156,6 +176,8 @@ def _count_rows(path: Path) -> int | None:
     total = 0
     for file in input_files(path):
         kind = file_kind(file)
+        if is_stream(file):
+            return None  # counting would read the pipe to its end, and the reading after it would find nothing
         if kind == "parquet":
             total += pq.ParquetFile(file).metadata.num_rows
         elif kind == "arrow":
