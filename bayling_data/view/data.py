@@ -39,6 +39,9 @@ class NotAnOutputFolder(ValueError):
     """The folder holds no finished bayling-data output."""
 
 
+MAX_PAGE = 10**9  # past any real dataset; a larger page number would overflow the query's OFFSET
+
+
 @dataclass
 class Query:
     """What the browse page asks for: text to find, facet values to match, and the page."""
@@ -52,7 +55,7 @@ class Query:
         """From the URL's query parameters (unknown ones ignored)."""
         facets = {name: params[name] for name in FACETS if params.get(name)}
         try:
-            page = max(0, int(params.get("page", 0)))
+            page = min(max(0, int(params.get("page", 0))), MAX_PAGE)
         except ValueError:
             page = 0
         return cls(str(params.get("q", "")).strip(), facets, page)

@@ -43,9 +43,28 @@ FACET_TITLES = {
 }
 
 
-def make_app(dataset: Dataset) -> web.Application:
-    """The viewer's routes over one dataset."""
-    app = web.Application()
+def host_guard(allowed: set[str]) -> Callable[..., Any]:
+    """A middleware that answers only requests whose `Host` is one of `allowed` (the address the viewer is bound
+    to): a web page elsewhere that points its own host name at 127.0.0.1 (DNS rebinding) reads nothing."""
+
+    @web.middleware
+    async def guard(request: web.Request, handler: Callable[..., Any]) -> web.StreamResponse:
+        if request.headers.get("Host", "").lower() not in allowed:
+            raise web.HTTPMisdirectedRequest(text="this viewer answers only at the address it is bound to")
+        return await handler(request)
+
+    return guard
+
+
+def bound_hosts(host: str, port: int) -> set[str]:
+    """The `Host` headers a browser sends for the viewer at host:port (127.0.0.1 is localhost too)."""
+    names = {host, "localhost", "127.0.0.1", "[::1]"} if host in ("127.0.0.1", "localhost", "::1") else {host}
+    return {f"{name}:{port}" for name in names}
+
+
+def make_app(dataset: Dataset, allowed_hosts: set[str] | None = None) -> web.Application:
+    """The viewer's routes over one dataset, answering only to `allowed_hosts` (None: any, for tests)."""
+    app = web.Application(middlewares=[host_guard(allowed_hosts)] if allowed_hosts is not None else [])
     files = [str(path) for paths in dataset.shards.values() for path in paths]
 
     def address(filename: str, row: int) -> str:
@@ -233,7 +252,8 @@ def serve(folder: Path, port: int, host: str = "127.0.0.1", on_ready: Callable[[
     dataset = Dataset(folder)
 
     async def main() -> None:
-        runner = web.AppRunner(make_app(dataset), access_log=None)
+        allowed: set[str] = set()  # filled once the port is bound: nothing is answered before
+        runner = web.AppRunner(make_app(dataset, allowed), access_log=None)
         await runner.setup()
         indexer = threading.Thread(target=dataset.build_index, name="view-index", daemon=True)
         try:
@@ -241,6 +261,7 @@ def serve(folder: Path, port: int, host: str = "127.0.0.1", on_ready: Callable[[
             await site.start()
             indexer.start()
             bound = runner.addresses[0][1]
+            allowed.update(bound_hosts(host, bound))
             if on_ready is not None:
                 on_ready(f"http://{host}:{bound}/")
             stop = asyncio.Event()
