@@ -37,6 +37,15 @@ def cli_env(tmp_path: Path) -> dict[str, str]:
     return env
 
 
+# Runs a command with Ctrl-C's default meaning: a test run started in the background (SIGINT ignored) would
+# otherwise hand that down, and a test that sends SIGINT would depend on how pytest was launched.
+WITH_SIGINT = [
+    sys.executable,
+    "-c",
+    "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execvp(sys.argv[1], sys.argv[1:])",
+]
+
+
 def generate_args(url: str, out: Path, n: int = 200, *extra: str, langs: str = "zh,en,de") -> list[str]:
     """`bayling-data generate` arguments against the teacher at `url`."""
     return ["generate", "--langs", langs, "--n", str(n), "--base-url", url, "--out", str(out), *extra]

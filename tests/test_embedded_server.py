@@ -16,6 +16,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from conftest import WITH_SIGINT
 
 from bayling_data.teacher.local import LocalOptions, LocalServer, free_port
 
@@ -144,7 +145,8 @@ def running(pid: int) -> bool:
 def test_no_server_is_left_when_the_command_is_stopped(stop, tmp_path):
     """`teacher serve` killed in any way takes its llama.cpp server with it (Linux parent-death signal)."""
     port = free_port()
-    command = [sys.executable, "-m", "bayling_data.cli", "teacher", "serve", "--port", str(port), "--slots", "1"]
+    serve = [sys.executable, "-m", "bayling_data.cli", "teacher", "serve", "--port", str(port), "--slots", "1"]
+    command = [*WITH_SIGINT, *serve]  # exec'd: the same process, with SIGINT's default handling
     log = tmp_path / "serve.log"
     with open(log, "wb") as out:
         parent = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)

@@ -73,7 +73,8 @@ def test_existing_output_needs_resume_or_overwrite(mock_teacher, cli_env, tmp_pa
     assert run_cli(generate_args(mock_teacher.url, out, 5), cli_env).returncode == 0
     done = run_cli(generate_args(mock_teacher.url, out, 5), cli_env)
     assert done.returncode == 2
-    assert "already exists" in done.stderr and "--resume" in done.stderr
+    # a finished run has nothing left to resume: only --overwrite makes it again
+    assert "already exists: use --overwrite" in done.stderr and "--resume" not in done.stderr
 
 
 def test_overwrite_refuses_a_folder_that_is_not_ours(mock_teacher, cli_env, tmp_path):
