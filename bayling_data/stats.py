@@ -62,6 +62,8 @@ class RunStats:
         if record is not None:
             self.counts["rejected_language"][record.tgt_lang or "?"] += 1
             self._count_unknown(record)
+        else:  # a generation that failed before it had a record: counted, so the table sums to the rejects
+            self.counts["rejected_language"]["(no record)"] += 1
         self._count_spend("rejected", usage or (record.meta.get("usage") if record is not None else None))
 
     def _count_spend(self, side: str, usage: Any) -> None:

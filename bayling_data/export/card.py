@@ -9,7 +9,7 @@ import yaml
 from bayling_data import __version__, diversity, languages
 
 TABLE_TITLES = {
-    "language": "Records per language",
+    "language": "Records with each language (as source or target: a record counts for both; share of records)",
     "direction": "Records per direction",
     "generator": "Records per generator",
     "task": "Records per task",
@@ -71,11 +71,29 @@ def markdown_table(title: str, counts: dict[str, int], total: int | None = None)
     return "\n".join(lines)
 
 
+def spend_table(spend: dict[str, int]) -> str:
+    """Requests and tokens that went into kept and into rejected records, each kind with its own share."""
+    lines = ["### Teacher spend", "", "| spent on | kept | rejected | share rejected |", "|---|---:|---:|---:|"]
+    for kind in ("requests", "prompt_tokens", "completion_tokens"):
+        kept, rejected = spend.get(f"kept_{kind}", 0), spend.get(f"rejected_{kind}", 0)
+        share = f"{100 * rejected / (kept + rejected):.1f}%" if kept + rejected else "-"
+        lines.append(f"| {kind.replace('_', ' ')} | {kept} | {rejected} | {share} |")
+    return "\n".join(lines)
+
+
 def stats_tables(stats: dict[str, Any]) -> str:
-    """Every non-empty table of a run's stats."""
-    return "\n\n".join(
-        markdown_table(TABLE_TITLES.get(name, name), counts) for name, counts in stats["counts"].items() if counts
-    )
+    """Every non-empty table of a run's stats (shares of records kept for the language table, whose records
+    count twice)."""
+    tables = []
+    for name, counts in stats["counts"].items():
+        if not counts:
+            continue
+        if name == "spend":
+            tables.append(spend_table(counts))
+        else:
+            total = stats["kept"] if name == "language" else None
+            tables.append(markdown_table(TABLE_TITLES.get(name, name), counts, total))
+    return "\n\n".join(tables)
 
 
 def _charts_section(state: dict[str, Any]) -> str:
