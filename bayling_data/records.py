@@ -39,10 +39,6 @@ class Record:
     meta: dict[str, Any] = field(default_factory=dict)
     scores: dict[str, Any] = field(default_factory=dict)
     id: str = ""
-    # True when the chain's cheap steps have passed the record whole already (a generator that checked it
-    # turn by turn as it was built, with their signals in `scores`): the chain does not run them again.
-    # Not part of the data.
-    checked: bool = field(default=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if not self.id:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Union
@@ -23,6 +23,7 @@ class NoOptions:
 
 
 BATCH_SIZE = 1024  # records per batch when a whole stream is filtered
+MAX_REMEMBERED = 1 << 16  # records passed by `check_turns` whose finished form is still to come (dialogues in flight)
 PARTS = ("all", "unordered", "ordered")
 
 
@@ -89,7 +90,7 @@ class TeacherCheck(Step):
         raise NotImplementedError
 
 
-Step = Union[Filter, TeacherCheck]
+AnyStep = Union[Filter, TeacherCheck]
 
 
 class FilterChain:
@@ -99,11 +100,14 @@ class FilterChain:
     then "ordered" (dedup, over records in input order), or "all" of them.
     """
 
-    def __init__(self, filters: list[Step]) -> None:
+    def __init__(self, filters: list[AnyStep]) -> None:
         self.filters = filters
         self.rejected: Counter[str] = Counter()
         self.seconds: Counter[str] = Counter()
         self.seen = 0
+        # records (by id) that `check_turns` passed, and the steps that passed them: the finished record skips
+        # those steps (dedup always looks); forgotten once the record went through the unordered part
+        self._passed: OrderedDict[str, frozenset[str]] = OrderedDict()
 
     def check_batch(self, records: list[Record], part: str = "all") -> list[str | None]:
         """The reject reason (or None) of each record; a step sees only the records every earlier step kept."""
@@ -115,6 +119,7 @@ class FilterChain:
                 break
             started = time.perf_counter()
             alive = self._settle(step, alive, self._verdicts(step, records, alive), reasons, started)
+        self._forget(records, part)
         return reasons
 
     async def acheck_batch(self, records: list[Record], part: str = "all") -> list[str | None]:
@@ -130,26 +135,38 @@ class FilterChain:
             else:
                 verdicts = self._verdicts(step, records, alive)
             alive = self._settle(step, alive, verdicts, reasons, started)
+        self._forget(records, part)
         return reasons
 
-    @staticmethod
-    def _verdicts(step: Filter, records: list[Record], alive: list[int]) -> list[str | None]:
-        """A filter step's verdicts on the records still in; records it passed already (`checked`, by
-        `check_turns` as they were built) pass without being looked at again (dedup always looks)."""
+    def _verdicts(self, step: Filter, records: list[Record], alive: list[int]) -> list[str | None]:
+        """A filter step's verdicts on the records still in; records it passed already (by `check_turns` as
+        they were built) pass without being looked at again (dedup always looks)."""
         if step.ordered:
             return step.check_batch([records[i] for i in alive])
-        todo = [i for i in alive if not records[i].checked]
+        todo = [i for i in alive if step.name not in self._passed.get(records[i].id, ())]
         found = dict(zip(todo, step.check_batch([records[i] for i in todo]), strict=True))
         return [found.get(i) for i in alive]
+
+    def _forget(self, records: list[Record], part: str) -> None:
+        if part != "ordered":
+            for record in records:
+                self._passed.pop(record.id, None)
 
     def check_turns(self, record: Record, only: str | None = None) -> str | None:
         """The first reason of the cheap steps (no teacher, no dedup) for a dialogue still being built, so
         that no request is spent on a dialogue already lost; `only` names the one step to run. Not counted
-        in the chain's figures: the finished record goes through the whole chain."""
+        in the chain's figures: the finished record goes through the whole chain, skipping the steps that
+        passed it here."""
+        passed = []
         for step in self.filters:
             wanted = isinstance(step, Filter) and not step.ordered and only in (None, step.name)
             if wanted and (reason := step.check(record)):
                 return reason if reason.startswith(step.name) else f"{step.name}:{reason}"
+            if wanted:
+                passed.append(step.name)
+        self._passed[record.id] = self._passed.pop(record.id, frozenset()) | frozenset(passed)
+        while len(self._passed) > MAX_REMEMBERED:
+            self._passed.popitem(last=False)
         return None
 
     def _start(self, records: list[Record], part: str) -> tuple[list[str | None], list[int]]:
@@ -159,13 +176,13 @@ class FilterChain:
             self.seen += len(records)
         return [None] * len(records), list(range(len(records)))
 
-    def _steps(self, part: str) -> list[Step]:
+    def _steps(self, part: str) -> list[AnyStep]:
         if part == "all":
             return self.filters
         return [step for step in self.filters if step.ordered == (part == "ordered")]
 
     def _settle(
-        self, step: Step, alive: list[int], verdicts: list[str | None], reasons: list[str | None], started: float
+        self, step: AnyStep, alive: list[int], verdicts: list[str | None], reasons: list[str | None], started: float
     ) -> list[int]:
         """Record a step's verdicts and time; returns the records still in."""
         self.seconds[step.name] += time.perf_counter() - started

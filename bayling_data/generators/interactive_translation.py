@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from bayling_data.generators.base import GenerationContext, Rejection, SeedItem, TeacherGenerator, TeacherTurns
-from bayling_data.generators.seeds import teacher_seed
-from bayling_data.generators.user_turns import MODES, Intent, UserTurnWriter, resolve_mode
+from bayling_data.generators.support.seeds import teacher_seed
+from bayling_data.generators.support.user_turns import MODES, Intent, UserTurnWriter, resolve_mode
 from bayling_data.languages import Language, get
 from bayling_data.options import option
 from bayling_data.records import Facts, Record, generated
@@ -221,14 +221,12 @@ class InteractiveTranslation(TeacherGenerator):
         return probe
 
     def _check(self, probe: Record) -> str | None:
-        """The run's cheap filters on the dialogue so far (None: it passes, or the run has no filters). A probe
-        that passed is marked `checked`: the chain does not look at it again when it is finished."""
+        """The run's cheap filters on the dialogue so far (None: it passes, or the run has no filters). The chain
+        remembers what passed: it does not look at the finished record again with those steps."""
         checks = self.context.checks
         if checks is None or not self.context.options.turn_checks:
             return None
-        reason = checks.check_turns(probe)
-        probe.checked = reason is None
-        return reason
+        return checks.check_turns(probe)
 
     def _record(self, d: Dialogue, seed_info: dict[str, Any]) -> Record:
         facts = Facts(
