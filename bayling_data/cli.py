@@ -9,7 +9,7 @@ import sys
 import typer
 from rich.markup import escape
 
-from bayling_data.commands import browse, filtering, generate
+from bayling_data.commands import browse, filtering, generate, push
 from bayling_data.commands.arguments import filters_help, generator_help
 from bayling_data.commands.common import err, show_warnings
 from bayling_data.commands.teacher import teacher_app
@@ -21,7 +21,7 @@ app.command(context_settings=FREE_FLAGS, epilog=generator_help() + "\n\n" + filt
 app.command("filter", context_settings=FREE_FLAGS, epilog=filters_help())(filtering.filter_)
 app.command()(filtering.merge)
 app.command("languages")(browse.list_languages)
-app.command("push")(browse.push_command)
+app.command("push")(push.push_command)
 app.command()(browse.stats)
 app.command()(browse.view)
 app.add_typer(teacher_app, name="teacher")

@@ -8,7 +8,7 @@ import time
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from bayling_data.teacher.accounting import Usage
+from bayling_data.teacher.client.accounting import Usage
 
 
 class RunProgress:

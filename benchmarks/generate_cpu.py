@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bayling_data.teacher.mock_server import mock_process
+from bayling_data.testing.mock_teacher import mock_process
 
 
 def main() -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from openai import OpenAI
 
-from bayling_data.teacher.local import LocalOptions, LocalServer
+from bayling_data.teacher.embedded.local_server import LocalOptions, LocalServer
 
 
 def decode_speed() -> tuple[float, int]:

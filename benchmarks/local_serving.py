@@ -7,7 +7,7 @@ most, fixed seeds) to each option, as many at once as it decodes:
   `pip install "llama-cpp-python[server]"`, skipped without it), the embedded teacher before issue 20;
 - llama.cpp's own server (`llama-server`, built from the llama.cpp source inside llama-cpp-python's sdist;
   give its path with --llama-server) with each number of parallel slots;
-- our batching server (`bayling_data.teacher.embedded_server`) with each number of slots.
+- our batching server (`bayling_data.teacher.embedded.server`) with each number of slots.
 With --quick-start it also times the README's first command (fresh cache) with each number of slots, on
 our server and (with --llama-server) on llama.cpp's, reached through --base-url with the embedded
 teacher's answer settings.
@@ -31,7 +31,7 @@ import aiohttp
 
 from bayling_data.languages import get
 from bayling_data.resources import render_prompt
-from bayling_data.teacher.local import LocalOptions, LocalServer, default_model_path, free_port
+from bayling_data.teacher.embedded.local_server import LocalOptions, LocalServer, default_model_path, free_port
 
 LANGS = ("eng_Latn", "deu_Latn", "zho_Hans", "fra_Latn", "jpn_Jpan")
 TOPICS = ("a train journey", "a football match", "a museum exhibition", "a power outage", "a job interview")

@@ -28,8 +28,8 @@ from pathlib import Path
 from bayling_data import languages
 from bayling_data.filters import FilterConfig, build_chain
 from bayling_data.filters.base import batched
-from bayling_data.filters.dedup import normalize
 from bayling_data.records import Record
+from bayling_data.text.normalize import normalize
 from bayling_data.text.tokens import without_source_words, without_tokens
 
 # Django locale -> FLORES-200 code (or our code for languages FLORES-200 lacks). Regional variants of a

@@ -16,8 +16,8 @@ import time
 import aiohttp
 
 from bayling_data.teacher import Teacher
-from bayling_data.teacher.accounting import Usage
-from bayling_data.teacher.mock_server import mock_process
+from bayling_data.teacher.client.accounting import Usage
+from bayling_data.testing.mock_teacher import mock_process
 
 
 async def measure(url: str, concurrency: int, latency: float, requests: int) -> tuple[float, float]:

@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bayling_data.teacher.mock_server import Faults, MockServer, MockState
+from bayling_data.testing.mock_teacher import Faults, MockServer, MockState
 
 INSTRUCTION_LANGS = "eng_Latn,zho_Hans,deu_Latn,fra_Latn,spa_Latn,rus_Cyrl,jpn_Jpan,kor_Hang,arb_Arab"
 RUNS = {

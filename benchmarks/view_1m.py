@@ -23,7 +23,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from bayling_data.teacher.mock_server import Faults, MockServer, MockState
+from bayling_data.testing.mock_teacher import Faults, MockServer, MockState
 
 SHARD_ROWS = 10_000
 

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from bayling_data.teacher import Teacher
-from bayling_data.teacher.accounting import Usage
-from bayling_data.teacher.cache import RequestCache
-from bayling_data.teacher.mock_server import MockServer, MockState
+from bayling_data.teacher.client.accounting import Usage
+from bayling_data.teacher.client.cache import RequestCache
+from bayling_data.testing.mock_teacher import MockServer, MockState
 
 CLI = [str(Path(sys.executable).parent / "bayling-data")]  # the installed console script, as users run it
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import yaml
 from aiohttp import web
 
-from bayling_data.teacher.mock_server import BackgroundServer
+from bayling_data.testing.mock_teacher import BackgroundServer
 
 WRITE_TOKEN, READ_TOKEN = "hf_write", "hf_read"
 

@@ -10,7 +10,7 @@ import time
 
 from conftest import CLI, generate_args, load_output, run_cli, server_stats
 
-from bayling_data.teacher.mock_server import MockServer, MockState
+from bayling_data.testing.mock_teacher import MockServer, MockState
 
 ROUNDS = int(os.environ.get("BAYLING_KILL_ROUNDS", "4"))  # the issue asks for 20 in a row: see benchmarks/README.md
 N = 40 * ROUNDS  # enough work that most rounds are killed mid-run

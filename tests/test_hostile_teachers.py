@@ -23,7 +23,7 @@ from aiohttp import web
 from conftest import CLI, generate_args, load_output, make_teacher, run_cli
 
 from bayling_data.teacher.errors import TeacherRequestFailed
-from bayling_data.teacher.mock_server import MockServer, MockState
+from bayling_data.testing.mock_teacher import MockServer, MockState
 
 SECRET = "sk-test-0123456789abcdef"  # looks like a key; never to be seen in any file or line of output
 

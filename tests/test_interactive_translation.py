@@ -51,7 +51,7 @@ def generate(url: str, out, n: int, cache_path, *, langs: str = "zh,en,de", **op
 
 @pytest.fixture(scope="module")
 def dialogues(tmp_path_factory):
-    from bayling_data.teacher.mock_server import MockServer
+    from bayling_data.testing.mock_teacher import MockServer
 
     folder = tmp_path_factory.mktemp("it")
     with MockServer() as server:
@@ -127,7 +127,7 @@ def test_directions_and_turn_types_are_covered_and_balanced(dialogues):
 
 
 def test_same_seed_same_output_and_options_are_followed(tmp_path):
-    from bayling_data.teacher.mock_server import MockServer
+    from bayling_data.testing.mock_teacher import MockServer
 
     options = {
         "directions": [(parse_langs("en")[0], parse_langs("zh")[0])],

@@ -16,7 +16,7 @@ if importlib.util.find_spec("llama_cpp") is None or importlib.util.find_spec("ll
 
 def llama_processes() -> list[str]:
     ps = subprocess.run(["ps", "-ww", "-eo", "args"], capture_output=True, text=True, check=True)
-    return [line for line in ps.stdout.splitlines() if "bayling_data.teacher.embedded_server" in line]
+    return [line for line in ps.stdout.splitlines() if "bayling_data.teacher.embedded.server" in line]
 
 
 def test_generate_with_the_real_local_model(cli_env, tmp_path):

@@ -12,7 +12,7 @@ import pytest
 from conftest import generate_args, load_output, run_cli
 
 from bayling_data.records import META_CONTRACT, Facts, generated
-from bayling_data.teacher.mock_server import MockServer, MockState
+from bayling_data.testing.mock_teacher import MockServer, MockState
 
 PLUGIN = Path(__file__).resolve().parent.parent / "examples" / "plugin"
 

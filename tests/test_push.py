@@ -9,7 +9,7 @@ import pytest
 from conftest import generate_args, run_cli
 from hub_server import READ_TOKEN, WRITE_TOKEN, HubServer
 
-from bayling_data.teacher.mock_server import MockServer, MockState
+from bayling_data.testing.mock_teacher import MockServer, MockState
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from conftest import CLI, generate_args, load_output, run_cli, server_stats
 
-from bayling_data.teacher.mock_server import MockServer, MockState
+from bayling_data.testing.mock_teacher import MockServer, MockState
 
 SECRET = "sk-test-5ecret-do-not-leak-0123456789abcdef"
 

@@ -16,8 +16,8 @@ from bayling_data.teacher import (
     TeacherRequestFailed,
     TeacherUnreachable,
 )
-from bayling_data.teacher.accounting import Budget, Usage
-from bayling_data.teacher.mock_server import VOCABULARY, Faults, MockServer, MockState
+from bayling_data.teacher.client.accounting import Budget, Usage
+from bayling_data.testing.mock_teacher import VOCABULARY, Faults, MockServer, MockState
 
 MESSAGES = [{"role": "user", "content": "Say something.\nOutput language: German (deu_Latn)"}]
 
@@ -161,7 +161,7 @@ def test_429_with_retry_after_pauses_and_recovers():
 
 def test_requests_per_minute_limit():
     """A client-side rpm cap (3 per 0.4 s window) keeps the server (6 per window: room for jitter) under budget."""
-    from bayling_data.teacher.limits import RateLimiter
+    from bayling_data.teacher.client.limits import RateLimiter
 
     with MockServer(MockState(request_budget=6, budget_window=0.4)) as server:
         teacher = make_teacher(server.url, concurrency=8, limiter=RateLimiter(rpm=3, window=0.4))

@@ -12,7 +12,7 @@ from conftest import generate_args, load_output, make_teacher, run_cli, server_s
 
 from bayling_data.filters.teacher_checks import LlmJudge, RoundTrip
 from bayling_data.records import Record
-from bayling_data.teacher.mock_server import Faults, MockServer, MockState
+from bayling_data.testing.mock_teacher import Faults, MockServer, MockState
 
 SAMPLE = Path(__file__).parent / "data" / "langid_sample.tsv"
 TARGETS = ("deu_Latn", "fra_Latn", "spa_Latn")

@@ -11,10 +11,10 @@ import pytest
 from conftest import generate_args, load_output, run_cli, server_stats
 
 from bayling_data.filters import FilterConfig, build_chain
-from bayling_data.generators.user_turns import Intent, UserTurnWriter
+from bayling_data.generators.support.user_turns import Intent, UserTurnWriter
 from bayling_data.languages import get
 from bayling_data.resources import templates
-from bayling_data.teacher.mock_server import Faults, MockServer, MockState
+from bayling_data.testing.mock_teacher import Faults, MockServer, MockState
 
 # The mock writes text that the classifiers recognise in these nine (five have no templates).
 NINE = "eng_Latn,zho_Hans,deu_Latn,fra_Latn,spa_Latn,rus_Cyrl,jpn_Jpan,kor_Hang,arb_Arab"

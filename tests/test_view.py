@@ -16,7 +16,7 @@ import pyarrow.parquet as pq
 import pytest
 from conftest import CLI, generate_args, run_cli
 
-from bayling_data.teacher.mock_server import Faults, MockServer, MockState
+from bayling_data.testing.mock_teacher import Faults, MockServer, MockState
 
 # where the screenshots go (BAYLING_SCREENSHOTS=docs/screenshots refreshes the README's)
 SCREENSHOTS = Path(os.environ.get("BAYLING_SCREENSHOTS") or Path(tempfile.gettempdir()) / "bayling-view-screenshots")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -12,7 +12,6 @@ from rich.table import Table
 
 from bayling_data import languages
 from bayling_data.commands.common import err, fail, print_tables
-from bayling_data.commands.common import push as push_folder
 from bayling_data.export.writer import OutputFolder
 from bayling_data.languages import UnknownLanguageError
 
@@ -52,20 +51,6 @@ def list_languages(
     for x in chosen:
         table.add_row(x.code, x.iso1, x.iso3, x.name, x.native, x.script, x.tier, x.langid or "script only")
     Console().print(table)
-
-
-def push_command(
-    folder: Annotated[Path, typer.Argument(help="An output folder of generate or filter.")],
-    repo: Annotated[str, typer.Option(help="Dataset repo on the Hub, e.g. user/name.")],
-    private: Annotated[bool, typer.Option("--private", help="Create the repo as private.")] = False,
-    revision: Annotated[Optional[str], typer.Option(help="Branch to push to (created if missing).")] = None,
-    token: Annotated[Optional[str], typer.Option(help="Hub token (default: HF_TOKEN or the saved login).")] = None,
-    include_rejected: Annotated[
-        bool, typer.Option("--include-rejected", help="Upload the rejected split too.")
-    ] = False,
-) -> None:
-    """Push an output folder to the Hugging Face Hub, one commit per shard; re-run to resume."""
-    push_folder(folder, repo, token=token, private=private, revision=revision, include_rejected=include_rejected)
 
 
 def stats(folder: Annotated[Path, typer.Argument(help="An output folder of generate or filter.")]) -> None:

@@ -8,7 +8,6 @@ import difflib
 import logging
 import signal
 from collections.abc import Coroutine
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
@@ -17,7 +16,7 @@ from rich.markup import escape
 
 from bayling_data import diversity
 from bayling_data.export import card
-from bayling_data.teacher.local import terminate_on_sigterm
+from bayling_data.teacher.embedded.local_server import terminate_on_sigterm
 
 if TYPE_CHECKING:
     from bayling_data.filters import FilterConfig
@@ -110,25 +109,3 @@ def print_tables(state: dict[str, Any]) -> None:
     if state.get("diversity"):
         typer.echo(f"\n## Diversity (first {diversity.SAMPLE:,} dialogues per instruction language)\n")
         typer.echo(diversity.table(state["diversity"]))
-
-
-def push(folder: Path, repo: str, **options: object) -> None:
-    """Push an output folder to the Hub, a line per file."""
-    from bayling_data.export.push import PushError, files_to_push, push_folder
-
-    try:
-        total = len(files_to_push(folder, bool(options.get("include_rejected"))))
-        done = 0
-
-        def report(name: str, skipped: bool) -> None:
-            nonlocal done
-            done += 1
-            err.print(f"[{done}/{total}] {'already there' if skipped else 'uploaded'}: {name}", highlight=False)
-
-        result = push_folder(folder, repo, on_file=report, **options)  # type: ignore[arg-type]
-    except PushError as error:
-        raise fail(str(error), 1) from None
-    err.print(
-        f"[green]pushed[/] to {repo}: {len(result.uploaded)} uploaded, {len(result.skipped)} already there",
-        highlight=False,
-    )

@@ -25,8 +25,8 @@ from bayling_data.export.sinks import sink
 from bayling_data.export.writer import DatasetOptions, OutputFolder, ShardOptions
 from bayling_data.filters import FilterConfig, FilterFlags, build_chain
 from bayling_data.languages import UnknownLanguageError
-from bayling_data.setup_teacher import TeacherOptions
 from bayling_data.teacher.errors import TeacherError
+from bayling_data.teacher.setup import TeacherOptions
 
 if TYPE_CHECKING:
     from bayling_data.pipeline import FilterOptions
@@ -120,7 +120,7 @@ def _output_fields(shards: ShardOptions, dataset: DatasetOptions, output: str, o
 async def _filter_here(options: FilterOptions, config: FilterConfig, teacher_options: TeacherOptions) -> dict:
     """`filter` in this process; the teacher is started (or reached) only when a teacher check is on."""
     from bayling_data.pipeline import run_filter
-    from bayling_data.setup_teacher import open_teacher
+    from bayling_data.teacher.setup import open_teacher
 
     if not config.teacher_steps():
         return await run_filter(options, build_chain(config))

@@ -16,19 +16,19 @@ from bayling_data.commands.common import (
     announce,
     err,
     fail,
-    push,
     run_stoppable,
 )
 from bayling_data.commands.flags import with_declared_flags
+from bayling_data.commands.push import push
 from bayling_data.export.sinks import sink
 from bayling_data.export.writer import DatasetOptions, OutputFolder, ShardOptions
 from bayling_data.filters import FilterConfig, FilterFlags, build_chain
 from bayling_data.languages import UnknownLanguageError
-from bayling_data.setup_teacher import TeacherOptions
 from bayling_data.sources.readers import user_path
-from bayling_data.teacher.accounting import Budget
+from bayling_data.teacher.client.accounting import Budget
+from bayling_data.teacher.embedded.local_server import LocalOptions
 from bayling_data.teacher.errors import TeacherError
-from bayling_data.teacher.local import LocalOptions
+from bayling_data.teacher.setup import TeacherOptions
 
 if TYPE_CHECKING:
     from bayling_data.pipeline import GenerateOptions
@@ -145,7 +145,7 @@ def _run(
 ) -> dict:
     """Open the teacher and run; every way it can end short becomes one line."""
     from bayling_data.pipeline import RunIncomplete, run_generate
-    from bayling_data.setup_teacher import open_teacher
+    from bayling_data.teacher.setup import open_teacher
 
     try:  # before any teacher starts
         folder = OutputFolder(options.out)

@@ -9,8 +9,8 @@ import typer
 
 from bayling_data.commands.common import err, fail
 from bayling_data.commands.flags import with_declared_flags
+from bayling_data.teacher.embedded.local_server import LocalOptions, LocalServer, terminate_on_sigterm
 from bayling_data.teacher.errors import TeacherError
-from bayling_data.teacher.local import LocalOptions, LocalServer, terminate_on_sigterm
 
 teacher_app = typer.Typer(no_args_is_help=True, help="Run a teacher server (local model, or a mock for dry runs).")
 
@@ -39,7 +39,7 @@ def teacher_mock(
     latency: Annotated[float, typer.Option(help="Seconds added to every answer.")] = 0.0,
 ) -> None:
     """Run a deterministic fake OpenAI-compatible teacher (no model) for dry runs of a pipeline."""
-    from bayling_data.teacher.mock_server import MockState, serve_forever
+    from bayling_data.testing.mock_teacher import MockState, serve_forever
 
     err.print(f"mock teacher at http://127.0.0.1:{port}/v1", highlight=False)
     serve_forever(MockState(latency=latency), port)

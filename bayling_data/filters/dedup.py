@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import functools
-import re
-import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import regex
 import xxhash
 from rensa import RMinHash
 
@@ -17,12 +13,10 @@ from bayling_data.filters.base import Filter
 from bayling_data.filters.lsh import CompactLSH
 from bayling_data.options import option
 from bayling_data.records import Record
+from bayling_data.text.normalize import normalize
 
 FIELDS = ("all", "user", "assistant", "first_user")
 # Not letters, marks or digits (vowel signs of Indic and other scripts are marks, and part of their words).
-_PUNCTUATION_AND_SPACE = regex.compile(r"[^\p{L}\p{M}\p{N}]+")
-_ASCII_NON_WORD_TO_SPACE = bytes(c if chr(c).isalnum() else ord(" ") for c in range(256))
-_TOKEN = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]|[^\W_]+", re.UNICODE)
 
 
 def dedup_text(record: Record, fields: str) -> str:
@@ -43,15 +37,6 @@ def dedup_text(record: Record, fields: str) -> str:
     else:
         parts = record.turns(fields)
     return prefix + " ".join(normalized for normalized in map(normalize, parts) if normalized)
-
-
-@functools.lru_cache(maxsize=16_384)  # several steps normalize the same answer: it is worked out once
-def normalize(text: str) -> str:
-    """Case-folded NFKC text without punctuation or spacing differences."""
-    folded = unicodedata.normalize("NFKC", text).casefold()
-    if folded.isascii():  # the same result as the regex below, by a byte table
-        return " ".join(folded.encode("ascii").translate(_ASCII_NON_WORD_TO_SPACE).decode("ascii").split())
-    return _PUNCTUATION_AND_SPACE.sub(" ", folded).strip()
 
 
 @dataclass
@@ -86,12 +71,6 @@ class ExactDedup(Filter):
 
     def remember(self, record: Record) -> None:
         self.seen.add(self._key(record))
-
-
-def words(text: str) -> list[str]:
-    """The normalized words of a text (single characters for CJK, which has no spaces)."""
-    normalized = normalize(text)
-    return normalized.split() if normalized.isascii() else _TOKEN.findall(normalized)
 
 
 _PRIME = np.uint64(0x100000001B3)  # FNV-64 prime: the polynomial step of the n-gram hash

@@ -12,9 +12,9 @@ import re
 from dataclasses import dataclass
 
 from bayling_data.filters.base import Filter
-from bayling_data.filters.quality import length_ratio, translation_pairs
 from bayling_data.options import option
 from bayling_data.records import Record
+from bayling_data.text.pairs import length_ratio, translation_pairs
 from bayling_data.text.tokens import EMAIL, INLINE_CODE, PLACEHOLDER, TAG, URL, without_tokens
 
 _TWO_DIGITS = re.compile(r"\d\d")

@@ -10,10 +10,11 @@ from typing import Any
 from sacrebleu.metrics import CHRF
 
 from bayling_data.filters.base import Filter
-from bayling_data.filters.dedup import normalize, words
 from bayling_data.languages import script_of
 from bayling_data.options import option
 from bayling_data.records import Record
+from bayling_data.text.normalize import normalize, words
+from bayling_data.text.pairs import length_ratio, translation_pairs
 from bayling_data.text.script import script_share
 from bayling_data.text.tokens import without_tokens
 
@@ -134,26 +135,6 @@ class MetaTalk(Filter):
                 if kind in TRANSLATION_TURNS and COMMENTARY.search(answer):
                     return "commentary_in_translation"
         return None
-
-
-# Rough characters-per-meaning factor of a script, relative to Latin text.
-SCRIPT_DENSITY = {"Hans": 0.3, "Hant": 0.3, "Jpan": 0.45, "Hang": 0.5}
-
-
-def translation_pairs(record: Record) -> list[tuple[str, str, str, str]]:
-    """(source, source lang, translation, target lang) for the first translate turn of a record."""
-    source = record.meta.get("source_text")
-    answers = record.turns("assistant")
-    if not source or not answers or not record.src_lang or not record.tgt_lang:
-        return []
-    return [(source, record.src_lang, answers[0], record.tgt_lang)]
-
-
-def length_ratio(source: str, src: str, translation: str, tgt: str) -> float:
-    """Length of a translation over its source's, each in Latin-letter equivalents of its script."""
-    src_len = len(source) / SCRIPT_DENSITY.get(script_of(src) or "", 1.0)
-    tgt_len = len(translation) / SCRIPT_DENSITY.get(script_of(tgt) or "", 1.0)
-    return tgt_len / max(src_len, 1.0)
 
 
 class LengthRatio(Filter):

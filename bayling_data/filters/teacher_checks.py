@@ -12,13 +12,13 @@ from sacrebleu.metrics import BLEU, CHRF
 
 from bayling_data import languages
 from bayling_data.filters.base import TeacherCheck
-from bayling_data.filters.quality import translation_pairs
 from bayling_data.options import option
 from bayling_data.records import Record
 from bayling_data.resources import render_prompt
 from bayling_data.teacher.client import Teacher
 from bayling_data.teacher.errors import TeacherRequestFailed
 from bayling_data.text.answers import clean_answer, extract_json
+from bayling_data.text.pairs import translation_pairs
 
 # sacrebleu tokenizers by script: words for most, characters where words are not spaced.
 BLEU_TOKENIZERS = {"Hans": "zh", "Hant": "zh", "Jpan": "char", "Thai": "char", "Khmr": "char", "Laoo": "char"}

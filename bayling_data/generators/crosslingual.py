@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from typing import Any, Optional
 
 from bayling_data.generators.base import GenerationContext, Rejection, SeedItem, TeacherGenerator, TeacherTurns
-from bayling_data.generators.multilingual import answer, teacher_instruction, translate
-from bayling_data.generators.spread import LanguageSpread, SpreadOptions
+from bayling_data.generators.support.multilingual import answer, teacher_instruction, translate
+from bayling_data.generators.support.spread import LanguageSpread, SpreadOptions
 from bayling_data.languages import Language, get
 from bayling_data.options import option
 from bayling_data.records import Facts, Record, generated

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 
 from bayling_data.generators.base import TeacherTurns
-from bayling_data.generators.seeds import teacher_text
+from bayling_data.generators.support.seeds import teacher_text
 from bayling_data.languages import Language
 from bayling_data.resources import render_prompt
 from bayling_data.text.answers import clean_answer

@@ -13,9 +13,18 @@ from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
-from bayling_data.teacher.accounting import Usage
-from bayling_data.teacher.cache import RequestCache, request_key
-from bayling_data.teacher.completion import Unusable, billed_tokens, reply_fields
+from bayling_data.teacher.client.accounting import Usage
+from bayling_data.teacher.client.cache import RequestCache, request_key
+from bayling_data.teacher.client.completion import Unusable, billed_tokens, reply_fields
+from bayling_data.teacher.client.limits import RateLimiter
+from bayling_data.teacher.client.transport import (
+    AnswerTooLarge,
+    ChatTransport,
+    HtmlAnswer,
+    HttpStatus,
+    TransportTimeout,
+    TransportUnreachable,
+)
 from bayling_data.teacher.errors import (
     TeacherAuthError,
     TeacherError,
@@ -24,20 +33,11 @@ from bayling_data.teacher.errors import (
     TeacherUnreachable,
     TeacherUnusable,
 )
-from bayling_data.teacher.limits import RateLimiter
-from bayling_data.teacher.transport import (
-    AnswerTooLarge,
-    ChatTransport,
-    HtmlAnswer,
-    HttpStatus,
-    TransportTimeout,
-    TransportUnreachable,
-)
 from bayling_data.text.answers import extract_json
 from bayling_data.text.secrets import Secrets, url_credentials, url_without_credentials
 
 if TYPE_CHECKING:
-    from bayling_data.teacher.batch import BatchDispatcher
+    from bayling_data.teacher.client.batch import BatchDispatcher
 
 MAX_RETRY_AFTER = 120.0  # seconds: never wait longer than this on one Retry-After
 MAX_BACKOFF = 30.0
@@ -280,7 +280,7 @@ class Teacher:
             raise TeacherError("--batch needs the request cache (drop --no-cache)")
         import openai  # half a second to import: only runs that use the Batch API pay for it
 
-        from bayling_data.teacher.batch import BatchDispatcher
+        from bayling_data.teacher.client.batch import BatchDispatcher
 
         self._sdk = openai.AsyncOpenAI(
             base_url=self.base_url,

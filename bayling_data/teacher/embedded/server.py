@@ -1,6 +1,6 @@
 """The embedded teacher's process: an OpenAI-compatible chat endpoint on loopback over `llama_engine.Engine`.
 
-Run by `teacher.local.LocalServer` as `python -m bayling_data.teacher.embedded_server`; it answers
+Run by `teacher.local.LocalServer` as `python -m bayling_data.teacher.embedded.server`; it answers
 `GET /v1/models`, `POST /v1/chat/completions` (temperature, max_tokens, seed, stop, response_format
 json_object) and `GET /_stats` (the engine's counters); it decodes up to `--slots` requests at once and
 drops a request whose client has gone (a client that timed out does not leave the work running).
@@ -19,7 +19,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bayling_data.teacher.llama_engine import Engine, Job, PromptTooLong
+from bayling_data.teacher.embedded.engine import Engine, Job, PromptTooLong
 
 
 def _error(status: int, message: str) -> web.Response:

@@ -15,9 +15,9 @@ from typing import Any
 
 import openai
 
-from bayling_data.teacher.accounting import Usage
-from bayling_data.teacher.cache import RequestCache
-from bayling_data.teacher.completion import Unusable, billed_tokens, reply_fields
+from bayling_data.teacher.client.accounting import Usage
+from bayling_data.teacher.client.cache import RequestCache
+from bayling_data.teacher.client.completion import Unusable, billed_tokens, reply_fields
 from bayling_data.teacher.errors import TeacherError, TeacherRequestFailed
 from bayling_data.text.secrets import Secrets
 

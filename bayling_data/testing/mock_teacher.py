@@ -547,7 +547,7 @@ def serve_forever(state: MockState, port: int) -> None:
 def mock_process(latency: float = 0.0) -> Iterator[str]:
     """A mock teacher in a process of its own (`bayling-data teacher mock`, so that the CPU a benchmark
     measures is the client's alone); yields its base URL once it answers."""
-    from bayling_data.teacher.local import free_port
+    from bayling_data.teacher.embedded.local_server import free_port
 
     port = free_port()
     cli = Path(sys.executable).parent / "bayling-data"

@@ -1,4 +1,4 @@
-"""The embedded local teacher: our batching llama.cpp server (`embedded_server`) on loopback, started and
+"""The embedded local teacher: our batching llama.cpp server (`embedded.server`) on loopback, started and
 stopped by us."""
 
 from __future__ import annotations
@@ -71,7 +71,7 @@ def _die_with_parent() -> None:
 
 
 class LocalServer:
-    """A running `embedded_server` process; use as a context manager."""
+    """A running `embedded.server` process; use as a context manager."""
 
     def __init__(self, options: LocalOptions) -> None:
         if importlib.util.find_spec("llama_cpp") is None:
@@ -87,6 +87,11 @@ class LocalServer:
         self._log_path: Path | None = None
 
     @property
+    def concurrency(self) -> int:
+        """One request per slot of the batching server."""
+        return self.options.slots
+
+    @property
     def teacher_id(self) -> str:
         """Cache identity: the model file, not the (random) port."""
         return f"embedded:{self.model_path.name}:{self.model_path.stat().st_size}"
@@ -96,7 +101,7 @@ class LocalServer:
         command = [
             sys.executable,
             "-m",
-            "bayling_data.teacher.embedded_server",
+            "bayling_data.teacher.embedded.server",
             "--model",
             str(self.model_path),
             "--alias",

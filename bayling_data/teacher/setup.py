@@ -10,17 +10,18 @@ from pathlib import Path
 
 from bayling_data.options import option
 from bayling_data.teacher import Teacher
-from bayling_data.teacher.accounting import Budget, Usage
-from bayling_data.teacher.cache import RequestCache
 from bayling_data.teacher.client import list_models
+from bayling_data.teacher.client.accounting import Budget, Usage
+from bayling_data.teacher.client.cache import RequestCache
+from bayling_data.teacher.client.limits import RateLimiter
+from bayling_data.teacher.client.transport import ChatTransport
+from bayling_data.teacher.embedded.local_server import LocalOptions
+from bayling_data.teacher.embedded.managed import MANAGED
 from bayling_data.teacher.errors import TeacherError
-from bayling_data.teacher.limits import RateLimiter
-from bayling_data.teacher.local import LocalOptions, LocalServer
-from bayling_data.teacher.transport import ChatTransport
 
 OPENAI_URL = "https://api.openai.com/v1"
 OPENAI_DEFAULT_MODEL = "gpt-4o-mini"
-KINDS = ("auto", "local", "remote")
+KINDS = ("auto", *MANAGED, "remote")
 LOCAL_MIN_TIMEOUT = 900.0  # seconds: the embedded teacher's answers on a loaded 2-core machine took over 120
 
 
@@ -91,14 +92,13 @@ async def open_teacher(options: TeacherOptions) -> AsyncIterator[Teacher]:
     with contextlib.ExitStack() as stack:
         if cache is not None:
             stack.callback(cache.close)
-        if options.kind == "local":
-            local = options.local or LocalOptions()
-            server = LocalServer(local)
+        if options.kind in MANAGED:
+            server = MANAGED[options.kind](options)
             server.start()  # in the main thread: the child dies with the thread that started it
             stack.callback(server.stop)
             base_url, api_key, model, teacher_id = server.base_url, "local", server.model, server.teacher_id
             gone = server.exit_reason
-            concurrency = options.concurrency or local.slots  # one request per slot of the batching server
+            concurrency = options.concurrency or server.concurrency
             # a server we started and watch (`gone`) is slow when the machine is busy, not lost: give it time
             timeout = max(options.timeout, LOCAL_MIN_TIMEOUT)
         else:
@@ -121,7 +121,7 @@ async def open_teacher(options: TeacherOptions) -> AsyncIterator[Teacher]:
             api_key=api_key,
             model=model,
             teacher_id=teacher_id,
-            embedded=options.kind == "local",
+            embedded=options.kind in MANAGED,
             server_gone=gone,
             usage=usage,
             cache=cache,
