@@ -9,6 +9,7 @@ from typing import Any, Optional
 from bayling_data.generators.base import GenerationContext, Rejection, SeedItem, TeacherGenerator, TeacherTurns
 from bayling_data.generators.support.multilingual import answer, teacher_instruction, translate
 from bayling_data.generators.support.spread import LanguageSpread, SpreadOptions
+from bayling_data.generators.support.weights import parse_weights
 from bayling_data.languages import Language, get
 from bayling_data.options import option
 from bayling_data.records import Facts, Record, generated
@@ -23,13 +24,7 @@ def parse_mix(spec: str | None) -> dict[str, float]:
     """`native=2,cross=1,translate=1` -> weights."""
     if not spec:
         return {"native": 2.0, "cross": 1.0, "translate": 1.0}
-    mix = dict.fromkeys(KINDS, 0.0)
-    for part in spec.split(","):
-        name, _, weight = part.partition("=")
-        if name.strip() not in KINDS:
-            raise ValueError(f"--crosslingual-mix: unknown kind {name!r}; choose from {', '.join(KINDS)}")
-        mix[name.strip()] = float(weight or 1)
-    return mix
+    return parse_weights(spec, KINDS, "--crosslingual-mix")
 
 
 def answer_in(instruction_lang: Language, answer_lang: Language) -> str:
@@ -47,6 +42,17 @@ class CrosslingualOptions(SpreadOptions):
 
     hubs: list[str] = option(["en", "zh"], "hub languages the seed instructions start from")
     crosslingual_mix: Optional[str] = option(None, "kind weights, e.g. native=2,cross=1,translate=1")
+
+    def validate(self) -> None:
+        """The hubs and the kind mix, before any teacher starts (ValueError naming the flag)."""
+        parse_mix(self.crosslingual_mix)
+        if not self.hubs:
+            raise ValueError("--hubs: name at least one hub language")
+        for code in self.hubs:
+            try:
+                get(code)
+            except ValueError as error:
+                raise ValueError(f"--hubs: {error}") from None
 
 
 class Crosslingual(TeacherGenerator):

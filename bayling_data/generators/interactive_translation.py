@@ -10,6 +10,7 @@ from typing import Any, Optional
 from bayling_data.generators.base import GenerationContext, Rejection, SeedItem, TeacherGenerator, TeacherTurns
 from bayling_data.generators.support.seeds import teacher_seed
 from bayling_data.generators.support.user_turns import MODES, Intent, UserTurnWriter, resolve_mode
+from bayling_data.generators.support.weights import parse_weights
 from bayling_data.languages import Language, get
 from bayling_data.options import option
 from bayling_data.records import Facts, Record, generated
@@ -51,19 +52,7 @@ def parse_turn_mix(spec: str | None) -> dict[str, float]:
     """`refine=2,restyle=1` -> weights of follow-up turn types (unnamed types get weight 0)."""
     if not spec:
         return dict(DEFAULT_MIX)
-    mix = dict.fromkeys(FOLLOW_UPS, 0.0)
-    for part in spec.split(","):
-        name, _, weight = part.partition("=")
-        name = name.strip()
-        if name not in FOLLOW_UPS:
-            raise ValueError(f"--turn-mix: unknown turn type {name!r}; choose from {', '.join(FOLLOW_UPS)}")
-        try:
-            mix[name] = float(weight or 1)
-        except ValueError:
-            raise ValueError(f"--turn-mix: weight of {name!r} must be a number, got {weight!r}") from None
-    if not any(mix.values()):
-        raise ValueError("--turn-mix: at least one weight must be positive")
-    return mix
+    return parse_weights(spec, FOLLOW_UPS, "--turn-mix", "turn type")
 
 
 @dataclass

@@ -31,6 +31,13 @@ class PivotOptions(SpreadOptions):
     pivot_lang: str = option("en", "the language answered first")
     pivot_format: str = option("plug", "'plug' (pivot, then target) or 'target' only", choices=FORMATS)
 
+    def validate(self) -> None:
+        """The pivot language, before any teacher starts (ValueError naming the flag)."""
+        try:
+            get(self.pivot_lang)
+        except ValueError as error:
+            raise ValueError(f"--pivot-lang: {error}") from None
+
 
 class Pivot(TeacherGenerator):
     """Generator `pivot`: an instruction in X, answered in the pivot language and then in X."""
