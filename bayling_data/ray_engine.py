@@ -14,6 +14,7 @@ from typing import Any
 from bayling_data.filters import FilterConfig, build_chain
 from bayling_data.pipeline import FilterOptions, run_filter
 from bayling_data.records import Record
+from bayling_data.run_state import RunState
 from bayling_data.sources.formats import BadContent, detect_format, to_record
 from bayling_data.sources.readers import InputError, file_kind, input_files
 
@@ -79,7 +80,7 @@ def _checked(options: FilterOptions, config: FilterConfig, address: str | None) 
         ray.shutdown()
 
 
-def run_filter_ray(options: FilterOptions, config: FilterConfig, address: str | None = None) -> dict[str, Any]:
+def run_filter_ray(options: FilterOptions, config: FilterConfig, address: str | None = None) -> RunState:
     """Filter with Ray Data; the same output layout and kept set as the local engine."""
     try:
         import ray  # noqa: F401

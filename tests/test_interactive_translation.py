@@ -42,7 +42,7 @@ def generate(url: str, out, n: int, cache_path, *, langs: str = "zh,en,de", **op
 
     state = asyncio.run(main())
     rows = []
-    for name in state["shards"]["train"]:
+    for name in state.shards["train"]:
         rows += pq.read_table(out / name).to_pylist()
     for row in rows:
         row["meta"] = json.loads(row["meta"])

@@ -59,7 +59,7 @@ def stats(folder: Annotated[Path, typer.Argument(help="An output folder of gener
     if state is None:
         raise fail(f"{folder} is not a bayling-data output folder (no .bayling/state.json)")
     print_tables(state)
-    typer.echo(f"\nkept {state['stats']['kept']}, rejected {state['stats']['rejected']}, complete: {state['complete']}")
+    typer.echo(f"\nkept {state.stats['kept']}, rejected {state.stats['rejected']}, complete: {state.complete}")
 
 
 def view(

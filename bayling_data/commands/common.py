@@ -20,6 +20,7 @@ from bayling_data.teacher.embedded.local_server import terminate_on_sigterm
 
 if TYPE_CHECKING:
     from bayling_data.filters import FilterConfig
+    from bayling_data.run_state import RunState
     from bayling_data.teacher import Teacher
 
 T = TypeVar("T")
@@ -103,9 +104,9 @@ def announce(teacher: Teacher, config: FilterConfig) -> None:
         )
 
 
-def print_tables(state: dict[str, Any]) -> None:
+def print_tables(state: RunState) -> None:
     """The dataset card's tables of a run: counts, rejects, spend, and diversity when measured."""
-    typer.echo(card.stats_tables(state["stats"]))
-    if state.get("diversity"):
+    typer.echo(card.stats_tables(state.stats))
+    if state.diversity:
         typer.echo(f"\n## Diversity (first {diversity.SAMPLE:,} dialogues per instruction language)\n")
-        typer.echo(diversity.table(state["diversity"]))
+        typer.echo(diversity.table(state.diversity))

@@ -30,6 +30,7 @@ from bayling_data.teacher.setup import TeacherOptions
 
 if TYPE_CHECKING:
     from bayling_data.pipeline import FilterOptions
+    from bayling_data.run_state import RunState
 
 
 @with_declared_flags
@@ -94,10 +95,10 @@ def filter_(
     except KeyboardInterrupt:
         raise fail("interrupted", 130) from None
     print_tables(state)
-    s = state["stats"]
-    if state.get("skipped"):
-        shown = "; ".join(state["skipped"][:3])
-        more = f" (first {len(state['skipped'])} in run_summary.json)" if s["skipped_lines"] > 3 else ""
+    s = state.stats
+    if state.skipped:
+        shown = "; ".join(state.skipped[:3])
+        more = f" (first {len(state.skipped)} in run_summary.json)" if s["skipped_lines"] > 3 else ""
         err.print(f"[yellow]skipped {s['skipped_lines']}:[/] {escape(shown)}{more}", highlight=False)
     err.print(
         f"[green]done:[/] kept {s['kept']}, rejected {s['rejected']}, skipped lines {s['skipped_lines']} -> {out}",
@@ -117,7 +118,7 @@ def _output_fields(shards: ShardOptions, dataset: DatasetOptions, output: str, o
     }
 
 
-async def _filter_here(options: FilterOptions, config: FilterConfig, teacher_options: TeacherOptions) -> dict:
+async def _filter_here(options: FilterOptions, config: FilterConfig, teacher_options: TeacherOptions) -> RunState:
     """`filter` in this process; the teacher is started (or reached) only when a teacher check is on."""
     from bayling_data.pipeline import run_filter
     from bayling_data.teacher.setup import open_teacher
@@ -158,5 +159,5 @@ def merge(
         state = asyncio.run(run_filter(options, build_chain(dedup_only)))
     except (InputError, ValueError, FileExistsError) as error:
         raise fail(str(error)) from None
-    s = state["stats"]
+    s = state.stats
     err.print(f"[green]merged:[/] {s['kept']} records, {s['rejected']} duplicates removed -> {out}", highlight=False)

@@ -32,6 +32,7 @@ from bayling_data.teacher.setup import TeacherOptions
 
 if TYPE_CHECKING:
     from bayling_data.pipeline import GenerateOptions
+    from bayling_data.run_state import RunState
 
 LOCAL_MAX_TOKENS, LOCAL_TEMPERATURE = 256, 0.3  # a small local model rambles: keep it short and cool
 
@@ -101,7 +102,7 @@ def generate(
     except (UnknownLanguageError, ValueError, FileNotFoundError) as error:
         raise fail(str(error)) from None
     state = _run(options, replace(teacher, budget=budget, local=local), config, temperature, answer_tokens)
-    stats = state["stats"]
+    stats = state.stats
     err.print(f"[green]done:[/] {stats['kept']} records in {out} ({stats['rejected']} rejected)", highlight=False)
     if push_to_hub:
         push(out, push_to_hub, token=None, private=hub_private, revision=None, include_rejected=False)
@@ -142,7 +143,7 @@ def _run(
     config: FilterConfig,
     temperature: float | None,
     answer_tokens: int | None,
-) -> dict:
+) -> RunState:
     """Open the teacher and run; every way it can end short becomes one line."""
     from bayling_data.pipeline import RunIncomplete, run_generate
     from bayling_data.teacher.setup import open_teacher
@@ -154,7 +155,7 @@ def _run(
     except FileExistsError as error:
         raise fail(str(error)) from None
 
-    async def main() -> dict:
+    async def main() -> RunState:
         async with open_teacher(teacher_options) as chosen:
             options.concurrency = chosen.concurrency
             if chosen.embedded:

@@ -7,6 +7,7 @@ from typing import Any
 import yaml
 
 from bayling_data import __version__, diversity, languages
+from bayling_data.run_state import RunState
 
 TABLE_TITLES = {
     "language": "Records with each language (as source or target: a record counts for both; share of records)",
@@ -96,18 +97,18 @@ def stats_tables(stats: dict[str, Any]) -> str:
     return "\n\n".join(tables)
 
 
-def _charts_section(state: dict[str, Any]) -> str:
+def _charts_section(state: RunState) -> str:
     """The charts written next to the card (plain SVG: the Hub shows them without JavaScript)."""
-    charts = state.get("charts") or []
+    charts = state.charts
     if not charts:
         return ""
     return "## Charts\n\n" + "\n\n".join(f"![{title}]({path})" for title, path in charts) + "\n\n"
 
 
-def _diversity_section(state: dict[str, Any]) -> str:
+def _diversity_section(state: RunState) -> str:
     """How varied the turns are, per instruction language, and what rejected records cost."""
-    figures = state.get("diversity")
-    spend = state["stats"]["counts"].get("spend") or {}
+    figures = state.diversity
+    spend = state.stats["counts"].get("spend") or {}
     if not figures and not spend:
         return ""
     lines = ["## Diversity and cost\n"]
@@ -124,13 +125,13 @@ def _diversity_section(state: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render(state: dict[str, Any], shards: dict[str, list[str]], license_id: str = "other") -> str:
+def render(state: RunState, shards: dict[str, list[str]], license_id: str = "other") -> str:
     """The whole README.md."""
-    stats, usage, config = state["stats"], state.get("usage", {}), state["config"]
+    stats, usage, config = state.stats, state.usage, state.config
     settings = "\n".join(f"| {k} | `{v}` |" for k, v in sorted(config.items()))
     usage_rows = "\n".join(f"| {k} | {v} |" for k, v in usage.items())
-    prompt_hashes = "\n".join(f"| {k} | `{v}` |" for k, v in sorted(state.get("prompt_hashes", {}).items()))
-    filters = "\n".join(f"| {k} | `{v}` |" for k, v in (state.get("filters") or {}).items())
+    prompt_hashes = "\n".join(f"| {k} | `{v}` |" for k, v in sorted(state.prompt_hashes.items()))
+    filters = "\n".join(f"| {k} | `{v}` |" for k, v in state.filters.items())
     return f"""---
 {yaml.safe_dump(header(stats, shards, license_id), sort_keys=False, allow_unicode=True).strip()}
 ---

@@ -25,6 +25,7 @@ import xxhash
 from bayling_data.export.sinks import SINKS, Sink
 from bayling_data.options import option
 from bayling_data.records import REJECTED_SCHEMA, SCHEMA, Record, rows_to_table
+from bayling_data.run_state import RunState
 
 STATE_DIR = ".bayling"
 OWNER = "owner"  # in the state folder: the id of the process that runs in this output
@@ -164,18 +165,18 @@ class OutputFolder:
             os.close(handle)  # closing releases the lock
         self._lock = None
 
-    def load_state(self) -> dict[str, Any] | None:
+    def load_state(self) -> RunState | None:
         """The saved run state, or None for a new folder."""
         if not self.state_path.exists():
             return None
         try:
-            return json.loads(self.state_path.read_text("utf-8"))
-        except ValueError:
+            return RunState.from_dict(json.loads(self.state_path.read_text("utf-8")))
+        except (ValueError, TypeError, AttributeError):
             raise OutputExistsError(
                 f"{self.state_path} is damaged: this output cannot be resumed; use --overwrite to make it again"
             ) from None
 
-    def check_start(self, *, resume: bool, overwrite: bool, can_resume: bool = True) -> dict[str, Any] | None:
+    def check_start(self, *, resume: bool, overwrite: bool, can_resume: bool = True) -> RunState | None:
         """The checks `prepare` makes, touching nothing (a command runs them before it starts a teacher);
         returns the saved state. `can_resume`: the command has --resume (generate), so an error may suggest it."""
         if self.target.exists() and not self.target.is_dir():
@@ -192,14 +193,14 @@ class OutputFolder:
                 f"{self.target} is not empty and is not a bayling-data output: refusing to delete it"
             )
         if not overwrite and not resume:
-            resumable = state is not None and can_resume and not state.get("complete")
+            resumable = state is not None and can_resume and not state.complete
             hint = "pass --resume to continue that run or --overwrite" if resumable else "use --overwrite"
             raise OutputExistsError(f"{self.target} already exists: {hint} to replace it, or choose another --out")
         if not overwrite and state is None:
             raise OutputExistsError(f"{self.target} is not empty and holds no bayling-data run to resume")
         return state
 
-    def prepare(self, *, resume: bool, overwrite: bool, can_resume: bool = True) -> dict[str, Any] | None:
+    def prepare(self, *, resume: bool, overwrite: bool, can_resume: bool = True) -> RunState | None:
         """Take the folder (`lock`) and make it ready; returns the state to resume from (None: start fresh)."""
         self.lock()
         state = self.check_start(resume=resume, overwrite=overwrite, can_resume=can_resume)
@@ -214,7 +215,7 @@ class OutputFolder:
         (self.target / STATE_DIR).mkdir(exist_ok=True)
         (self.target / STATE_DIR / OWNER).write_text(str(os.getpid()), "utf-8")
         if state is not None:
-            listed = {name for names in state["parts"].values() for name in names}
+            listed = {name for names in state.parts.values() for name in names}
             for part in self.parts_dir.iterdir():
                 if part.name not in listed:
                     part.unlink()  # written after the last saved state: its records will be made again
@@ -234,14 +235,14 @@ class OutputFolder:
         shutil.rmtree(old)
         self.root = self.target
 
-    def save_state(self, state: dict[str, Any]) -> None:
+    def save_state(self, state: RunState) -> None:
         """Replace the state file atomically."""
-        data = json.dumps(state, ensure_ascii=False, indent=1).encode("utf-8")
+        data = json.dumps(state.to_dict(), ensure_ascii=False, indent=1).encode("utf-8")
         atomic_write_bytes(self.state_path, data)
 
-    def part_records(self, split: str, state: dict[str, Any]) -> Iterator[Record]:
+    def part_records(self, split: str, state: RunState) -> Iterator[Record]:
         """Stream the records of one split's parts."""
-        for name in state["parts"].get(split, []):
+        for name in state.parts.get(split, []):
             for batch in pq.ParquetFile(self.parts_dir / name).iter_batches(batch_size=4096):
                 for row in batch.to_pylist():
                     yield Record.from_row(row)
@@ -250,10 +251,9 @@ class OutputFolder:
 class PartWriter:
     """Buffers kept and rejected rows and flushes them as parts, then saves the state."""
 
-    def __init__(self, folder: OutputFolder, state: dict[str, Any]) -> None:
+    def __init__(self, folder: OutputFolder, state: RunState) -> None:
         self.folder = folder
         self.state = state
-        self.state.setdefault("parts", {"train": [], "rejected": []})
         self.buffers: dict[str, list[dict[str, Any]]] = {"train": [], "rejected": []}
 
     def add(self, record: Record, reject_reason: str | None = None) -> None:
@@ -270,16 +270,19 @@ class PartWriter:
         """Rows waiting to be flushed."""
         return sum(len(rows) for rows in self.buffers.values())
 
-    def flush(self, updates: dict[str, Any]) -> None:
-        """Write buffered rows as parts, then save the state with `updates` applied."""
+    def flush(self, **updates: Any) -> None:
+        """Write buffered rows as parts, then save the state with `updates` (fields of RunState) applied."""
         for split, rows in self.buffers.items():
             if not rows:
                 continue
-            name = f"{split}-{len(self.state['parts'][split]):05d}.parquet"
+            name = f"{split}-{len(self.state.parts[split]):05d}.parquet"
             atomic_write_table(self.folder.parts_dir / name, rows_to_table(rows, rejected=split == "rejected"))
-            self.state["parts"][split].append(name)
+            self.state.parts[split].append(name)
             rows.clear()
-        self.state.update(updates)
+        for key, value in updates.items():
+            if not hasattr(self.state, key):
+                raise AttributeError(f"RunState has no field {key!r}")
+            setattr(self.state, key, value)
         self.folder.save_state(self.state)
 
 
@@ -297,7 +300,7 @@ def rows_for_size(parts: list[Path], megabytes: float) -> int:
 
 def finalize(
     folder: OutputFolder,
-    state: dict[str, Any],
+    state: RunState,
     shard_rows: int,
     val_fraction: float = 0.0,
     shard_mb: float | None = None,
@@ -308,8 +311,8 @@ def finalize(
     for subdir in ("data", "rejected"):
         if (folder.root / subdir).exists():
             shutil.rmtree(folder.root / subdir)  # a finalize interrupted before: start it again
-    kept_parts = [folder.parts_dir / name for name in state["parts"].get("train", [])]
-    rejected_parts = [folder.parts_dir / name for name in state["parts"].get("rejected", [])]
+    kept_parts = [folder.parts_dir / name for name in state.parts.get("train", [])]
+    rejected_parts = [folder.parts_dir / name for name in state.parts.get("rejected", [])]
     if shard_mb is not None:
         shard_rows = min(shard_rows, rows_for_size(kept_parts + rejected_parts, shard_mb))
     plan = [("train", "data", SCHEMA, kept_parts, lambda i: not is_validation(i, val_fraction))]

@@ -1,0 +1,322 @@
+"""`generate`: a teacher's records through the filters into exactly --n kept, slot by slot, resumable."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import itertools
+import random
+import time
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bayling_data.export.writer import DatasetOptions, OutputFolder, PartWriter, ShardOptions
+from bayling_data.filters import FilterChain
+from bayling_data.generators import registry
+from bayling_data.generators.base import GenerationContext, Generator, Rejection, SeedItem
+from bayling_data.languages import Language
+from bayling_data.options import build as build_options
+from bayling_data.pipeline.finish import finish, keep_or_reject, route_rejection
+from bayling_data.progress import RunProgress
+from bayling_data.records import Record
+from bayling_data.run_state import RunState
+from bayling_data.sources.readers import iter_rows
+from bayling_data.stats import RunStats
+from bayling_data.teacher import Teacher
+from bayling_data.text.langid_backends import Py3LangidBackend
+
+
+class RunIncomplete(RuntimeError):
+    """The run stopped before --n records (too many rejects, a budget): what it made is kept, --resume continues."""
+
+
+@dataclass
+class GenerateOptions:
+    """Everything `generate` needs besides the teacher."""
+
+    langs: list[Language]
+    directions: list[tuple[Language, Language]]
+    n: int
+    out: Path
+    generator: str = "interactive_translation"
+    seed: int = 0
+    source: Path | None = None
+    source_column: str = "text"
+    source_lang: str | None = None
+    concurrency: int = 16
+    shard_rows: int = ShardOptions.shard_rows
+    shard_mb: float | None = ShardOptions.shard_mb
+    output: str = "parquet"  # the final shards' format (export/sinks.py)
+    checkpoint_seconds: float = 30.0
+    max_attempts: int | None = None
+    resume: bool = False
+    overwrite: bool = False
+    temperature: float = 0.7
+    max_tokens: int = 512
+    license: str = DatasetOptions.license
+    val_fraction: float = DatasetOptions.val_fraction
+    shard: tuple[int, int] = (0, 1)  # (k, N): this worker makes records k, k+N, k+2N, ... of the job
+    generator_options: Any = None  # the chosen generator's Options object (None: its defaults)
+    filters: dict[str, Any] = field(default_factory=dict)  # the filter settings, for the summary and the card
+
+    @property
+    def target(self) -> int:
+        """How many records this shard must keep (the job's --n split over N shards)."""
+        k, count = self.shard
+        return self.n // count + (1 if k < self.n % count else 0)
+
+    def global_index(self, position: int) -> int:
+        """The job-wide index of this shard's record number `position` (disjoint across shards)."""
+        k, count = self.shard
+        return k + position * count
+
+    def fingerprint(self) -> dict[str, Any]:
+        """The settings a resumed run must share with the run it continues."""
+        return {
+            "generator": self.generator,
+            "langs": [lang.code for lang in self.langs],
+            "directions": [f"{s.code}-{t.code}" for s, t in self.directions],
+            "n": self.n,
+            "shard": list(self.shard),
+            "seed": self.seed,
+            "source": str(self.source) if self.source else None,
+            "source_column": self.source_column,
+            "source_lang": self.source_lang,
+            "temperature": self.temperature,
+            "answer_tokens": self.max_tokens,
+            # the filtering decides what is kept: a resume with other steps or settings mixes two datasets
+            **{f"filter.{k}": v for k, v in sorted(self.filters.items())},
+            # only what the chosen generator reads: another generator's option changes nothing here
+            **{f"gen.{k}": v for k, v in sorted(dataclasses.asdict(self.generator_options).items())},
+        }
+
+
+def seed_items(options: GenerateOptions, start: int) -> Iterator[SeedItem]:
+    """Seed items for this shard's positions `start`, `start + 1`, ...: from --source (cycled) or 'ask the teacher'."""
+    if options.source is None:
+        while True:
+            yield SeedItem(text=None)
+    detector = Py3LangidBackend() if options.source_lang is None else None
+    candidates = frozenset(lang.langid for lang in options.langs if lang.langid)
+    by_langid = {lang.langid: lang.code for lang in options.langs}
+    rows = itertools.chain.from_iterable(iter_rows(options.source) for _ in itertools.count())
+    for row, where in itertools.islice(rows, options.global_index(start), None, options.shard[1]):
+        text = row.get(options.source_column)
+        if not isinstance(text, str):
+            raise ValueError(f"{where}: no text column {options.source_column!r} (use --source-column)")
+        lang = options.source_lang
+        if detector is not None and candidates:
+            lang = by_langid.get(detector.best(text, candidates)[0])
+        yield SeedItem(text=text.strip(), lang=lang, origin=where)
+
+
+TRIES_PER_SLOT = 8  # a slot whose record is rejected this often is given up (a later slot takes its place)
+
+
+def _record_rng(options: GenerateOptions, number: int, attempt: int) -> random.Random:
+    suffix = f":{attempt}" if attempt else ""  # a slot's first try draws what it always drew
+    return random.Random(f"{options.seed}:{options.generator}:{number}{suffix}")
+
+
+@dataclass
+class SlotResult:
+    """What a slot's tries gave: every rejected try with its reason, in order, and the record that passed
+    the steps that look at it alone (None: the slot gave up)."""
+
+    failed: list[tuple[Record | Rejection, str | None]]
+    passed: Record | None
+    tries: int
+
+
+def _open_run(options: GenerateOptions, teacher: Teacher, chain: FilterChain) -> tuple[OutputFolder, RunState]:
+    """The output folder and the run's state: new, or the one to resume (same settings checked; usage and
+    the dedup index restored)."""
+    if not dataclasses.is_dataclass(options.generator_options):  # a mapping (or None): the declared defaults apply
+        declared = registry.options_class(options.generator)
+        options.generator_options = build_options(declared, options.generator_options or {})
+    folder = OutputFolder(options.out)
+    folder.refuse_inputs([options.source] if options.source else [])
+    state = folder.prepare(resume=options.resume, overwrite=options.overwrite)
+    # records from two teachers are two datasets: the endpoint (never its credentials) and the model count too
+    fingerprint = {**options.fingerprint(), "teacher": teacher.teacher_id, "model": teacher.model}
+    if state is None:
+        return folder, RunState(config=fingerprint)
+    _check_same_run(state.config, fingerprint)
+    if not state.complete:
+        teacher.usage.restore(state.usage)
+        chain.warm(folder.part_records("train", state))
+    return folder, state
+
+
+def _make_generator(options: GenerateOptions, teacher: Teacher, chain: FilterChain) -> Generator:
+    """The chosen generator, given the teacher, the languages, its options and the run's cheap checks."""
+    context = GenerationContext(
+        teacher,
+        options.langs,
+        options.directions,
+        options.generator_options,
+        options.temperature,
+        options.max_tokens,
+        checks=chain,
+    )
+    return registry.create(options.generator, context)
+
+
+class SlotScheduler:
+    """Keeps a window of slots in flight and decides them in order.
+
+    Each slot tries in its own task until a record passes the steps that look at it alone (teacher checks
+    included); only dedup waits for the slots before it, so a slot is decided (kept or given up, every
+    rejected try written with its reason) when it reaches the head of the window. A record dedup rejects
+    sends its slot back to the head to try again.
+    """
+
+    def __init__(
+        self, options: GenerateOptions, generator: Generator, chain: FilterChain, writer: PartWriter, stats: RunStats
+    ) -> None:
+        self.options, self.generator, self.chain, self.writer, self.stats = options, generator, chain, writer, stats
+        self.next_index = writer.state.next_index  # the first slot not yet decided
+        self.index = self.attempts = self.next_index  # the next slot to start; tries so far
+        self.max_attempts = options.max_attempts or 20 * options.target + 100
+        self.seeds = seed_items(options, self.next_index)
+        self.window = max(2 * options.concurrency, 4)  # enough dialogues in flight to keep every slot busy
+        self.pending: deque[tuple[int, SeedItem, asyncio.Task[SlotResult]]] = deque()
+        self.unrouted = 0  # rejected tries of slots still in flight: shown at once, written when their turn comes
+
+    def top_up(self) -> None:
+        """Start slots until the window is full, --n is covered by kept and pending, or tries run out."""
+        options, stats = self.options, self.stats
+        while (
+            len(self.pending) < self.window
+            and stats.kept + len(self.pending) < options.target
+            and self.attempts < self.max_attempts
+        ):
+            seed = next(self.seeds)
+            self._start(self.index, seed, 0, at_head=False)
+            self.index += 1
+            self.attempts += 1
+
+    async def decide_next(self) -> None:
+        """Wait for the slot at the head and write what it gave."""
+        position, seed, task = self.pending[0]
+        # shielded: a stop (Ctrl-C, SIGTERM) cancels the run, not the dialogue, whose request in flight is still
+        # received and cached; it leaves `pending` only once finished
+        result = await asyncio.shield(task)
+        self.pending.popleft()
+        self.unrouted -= len(result.failed)
+        for outcome, reason in result.failed:
+            self._route(outcome, reason)
+        self.attempts += result.tries - 1
+        deduplicated = result.passed is not None and self._route(result.passed, None) is not None
+        if deduplicated and result.tries < TRIES_PER_SLOT:
+            self._start(position, seed, result.tries, at_head=True)  # ahead of the slots after it
+            return
+        self.next_index = position + 1
+
+    def tasks(self) -> list[asyncio.Task[SlotResult]]:
+        """The tasks of the slots in flight."""
+        return [task for _, _, task in self.pending]
+
+    def _start(self, position: int, seed: SeedItem, first: int, *, at_head: bool) -> None:
+        task = asyncio.create_task(self._fill(self.options.global_index(position), seed, first))
+        (self.pending.appendleft if at_head else self.pending.append)((position, seed, task))
+
+    async def _fill(self, number: int, seed: SeedItem, first: int) -> SlotResult:
+        """Tries for one slot, from try `first`, until a record passes the steps that look at it alone."""
+        failed: list[tuple[Record | Rejection, str | None]] = []
+        for attempt in range(first, TRIES_PER_SLOT):
+            outcome = await self.generator.generate(number, seed, _record_rng(self.options, number, attempt))
+            if isinstance(outcome, Rejection):
+                reason = None
+            else:
+                reason = (await self.chain.acheck_batch([outcome], "unordered"))[0]
+                if reason is None:
+                    return SlotResult(failed, outcome, attempt + 1)
+            failed.append((outcome, reason))
+            self.unrouted += 1
+            if isinstance(outcome, Rejection) and not outcome.retry:
+                break
+        return SlotResult(failed, None, first + len(failed))
+
+    def _route(self, outcome: Record | Rejection, reason: str | None) -> str | None:
+        """Keep or reject a finished record, in slot order: dedup runs here on what the other steps kept.
+        Returns the reason it was rejected for (None: kept)."""
+        if isinstance(outcome, Rejection):
+            return route_rejection(outcome, self.writer, self.stats)
+        if reason is None:
+            reason = self.chain.check_batch([outcome], "ordered")[0]
+        keep_or_reject(outcome, reason, self.writer, self.stats)
+        return reason
+
+
+async def run_generate(options: GenerateOptions, teacher: Teacher, chain: FilterChain) -> RunState:
+    """Generate until exactly `options.target` records (--n, or a shard's share) pass the filters.
+
+    Record number k of the job is a *slot*: its direction, language or turn mix is the k-th of a
+    balanced spread, and a rejected try is tried again with fresh draws for the same slot, so balance
+    holds over what is kept (not over attempts) and the dataset depends only on the seed.
+    """
+    folder, state = _open_run(options, teacher, chain)
+    if state.complete:
+        return state
+    stats = RunStats.from_dict(state.stats)
+    generator = _make_generator(options, teacher, chain)
+    state.prompt_hashes = getattr(generator, "prompt_hashes", {})
+    writer = PartWriter(folder, state)
+    slots = SlotScheduler(options, generator, chain, writer, stats)
+    progress = RunProgress(options.target, stats.kept, f"generate ({options.generator})", teacher.usage)
+    last_flush = time.monotonic()
+
+    async def tick() -> None:  # progress moves with teacher requests too, not only with finished records
+        while True:
+            await asyncio.sleep(1.0)
+            progress.update(stats.kept, stats.rejected + slots.unrouted)
+
+    def save() -> None:
+        writer.flush(next_index=slots.next_index, stats=stats.to_dict(), usage=teacher.usage.summary())
+
+    ticker = asyncio.create_task(tick())
+    try:
+        while stats.kept < options.target:
+            slots.top_up()
+            if not slots.pending:
+                raise RunIncomplete(_too_many_rejects(stats, options.target, slots.max_attempts))
+            await slots.decide_next()
+            progress.update(stats.kept, stats.rejected + slots.unrouted)
+            if writer.buffered >= options.shard_rows or time.monotonic() - last_flush >= options.checkpoint_seconds:
+                save()
+                last_flush = time.monotonic()
+    finally:
+        ticker.cancel()
+        teacher.stop_new_requests()  # in-flight answers still arrive and are cached for a later --resume
+        await asyncio.gather(ticker, *slots.tasks(), return_exceptions=True)
+        save()
+        progress.close()
+    return finish(
+        folder,
+        state,
+        shard_rows=options.shard_rows,
+        shard_mb=options.shard_mb,
+        val_fraction=options.val_fraction,
+        output=options.output,
+        license_id=options.license,
+        filters=options.filters,
+    )
+
+
+def _check_same_run(saved: dict[str, Any], current: dict[str, Any]) -> None:
+    changed = sorted(k for k in set(saved) | set(current) if saved.get(k) != current.get(k))
+    if changed:
+        details = "; ".join(f"{k}: was {saved.get(k)!r}, now {current.get(k)!r}" for k in changed)
+        raise ValueError(f"--resume with different settings than the original run ({details})")
+
+
+def _too_many_rejects(stats: RunStats, n: int, attempts: int) -> str:
+    top = ", ".join(f"{reason} ({count})" for reason, count in stats.counts["rejected_reason"].most_common(5))
+    return (
+        f"only {stats.kept} of {n} records passed the filters after {attempts} attempts; top reject reasons:"
+        f" {top}. Raise --max-attempts, relax filters (--skip-filter), or use a stronger teacher."
+    )
