@@ -19,6 +19,8 @@ import types
 import typing
 from typing import Any, Union
 
+REQUIRED: Any = dataclasses.MISSING  # the default of an option that must be given
+
 
 def option(
     default: Any,
@@ -27,11 +29,15 @@ def option(
     low: float | None = None,
     high: float | None = None,
     choices: tuple[str, ...] | None = None,
-    flag: str | None = None,
+    flag: str | tuple[str, ...] | None = None,
+    resume: bool = False,
 ) -> Any:
-    """A declared option (a dataclass field): its default, a line of help, an optional range or choice, and
-    its command-line flag when that is not `--field-name`."""
-    meta = {"help": help, "low": low, "high": high, "choices": choices, "flag": flag}
+    """A declared option (a dataclass field): its default (REQUIRED: none, it must be given), a line of help,
+    an optional range or choice, its command-line flag (or flags) when that is not `--field-name`, and
+    whether a resumed run must have the same value (`resume`: part of the run's fingerprint)."""
+    meta = {"help": help, "low": low, "high": high, "choices": choices, "flag": flag, "resume": resume}
+    if default is REQUIRED:
+        return dataclasses.field(metadata=meta)
     if isinstance(default, (list, dict)):
         return dataclasses.field(default_factory=functools.partial(type(default), default), metadata=meta)
     return dataclasses.field(default=default, metadata=meta)
@@ -163,8 +169,21 @@ def build(cls: type, values: dict[str, Any]) -> Any:
 
 
 def default_of(declared: dataclasses.Field) -> Any:
-    """The default of a declared option (a fresh one for a list)."""
+    """The default of a declared option (a fresh one for a list; REQUIRED when it has none)."""
     return declared.default_factory() if callable(declared.default_factory) else declared.default
+
+
+def resume_fields(options: Any) -> dict[str, Any]:
+    """The values of the options declared with `resume=True`, JSON-ready (paths as text)."""
+    return {
+        declared.name: _plain(getattr(options, declared.name))
+        for declared in dataclasses.fields(options)
+        if declared.metadata.get("resume")
+    }
+
+
+def _plain(value: Any) -> Any:
+    return value if value is None or isinstance(value, (bool, int, float, str, list, dict)) else str(value)
 
 
 def describe(cls: type) -> str:

@@ -20,23 +20,14 @@ from bayling_data.resources import templates
 
 
 def generate(url: str, out, n: int, cache_path, *, langs: str = "zh,en,de", **options) -> list[dict]:
-    langs_list = parse_langs(langs)
-    directions = options.pop("directions", [(a, b) for a in langs_list for b in langs_list if a != b])
     gen_options = options.pop("generator_options", {})
 
     async def main():
         teacher = make_teacher(url, cache_path, concurrency=32)
         try:
-            opts = GenerateOptions(
-                langs=langs_list,
-                directions=directions,
-                n=n,
-                out=out,
-                concurrency=32,
-                generator_options=gen_options,
-                **options,
-            )
-            return await run_generate(opts, teacher, build_chain(FilterConfig()))
+            opts = GenerateOptions(n=n, out=out, langs=langs, generator_options=gen_options, **options)
+            opts.validate()
+            return await run_generate(opts.for_teacher(teacher), teacher, build_chain(FilterConfig()))
         finally:
             await teacher.aclose()
 
@@ -130,7 +121,7 @@ def test_same_seed_same_output_and_options_are_followed(tmp_path):
     from bayling_data.testing.mock_teacher import MockServer
 
     options = {
-        "directions": [(parse_langs("en")[0], parse_langs("zh")[0])],
+        "directions": "en-zh",
         "generator_options": {"turn_mix": "restyle=1", "min_turns": 2, "max_turns": 2},
     }
     with MockServer() as server:

@@ -24,8 +24,13 @@ def _declared(cls: Any) -> list[dataclasses.Field]:
     return [f for f in dataclasses.fields(cls) if f.metadata.get("help")]
 
 
+def _flag_names(declared: dataclasses.Field) -> list[str]:
+    given = declared.metadata.get("flag") or flag(declared.name)
+    return list(given) if isinstance(given, tuple) else [given]
+
+
 def _flag_name(declared: dataclasses.Field) -> str:
-    return declared.metadata.get("flag") or flag(declared.name)
+    return _flag_names(declared)[0]
 
 
 def _filled(cls: type, fields: list[dataclasses.Field], values: dict[str, Any]) -> Any:
@@ -35,16 +40,19 @@ def _filled(cls: type, fields: list[dataclasses.Field], values: dict[str, Any]) 
             check_value(cls, declared.name, values[declared.name])
         except ValueError as error:
             raise fail(str(error).replace(declared.name, _flag_name(declared).split("/")[0], 1)) from None
-    return cls(**{declared.name: values.pop(declared.name) for declared in fields})
+    return cls(**{declared.name: values.pop(declared.name) for declared in fields})  # the rest: their defaults
 
 
-def _flag_parameter(declared: dataclasses.Field, kind: Any) -> inspect.Parameter:
+def _flag_parameter(declared: dataclasses.Field, kind: Any, panel: str | None) -> inspect.Parameter:
     meta = declared.metadata
-    names = [_flag_name(declared)]
+    names = _flag_names(declared)
     if kind is bool and "/" not in names[0] and default_of(declared) is True:
         names = [f"{names[0]}/--no-{names[0].removeprefix('--')}"]
     limits = {"min": meta.get("low"), "max": meta.get("high")} if meta.get("low") is not None else {}
-    default = typer.Option(default_of(declared), *names, help=meta["help"], **limits)
+    value = default_of(declared)
+    default = typer.Option(
+        ... if value is dataclasses.MISSING else value, *names, help=meta["help"], rich_help_panel=panel, **limits
+    )
     return inspect.Parameter(declared.name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=kind)
 
 
@@ -64,8 +72,9 @@ def with_declared_flags(command: Callable[..., Any]) -> Callable[..., Any]:
             continue
         field_hints = typing.get_type_hints(kind)
         groups[parameter.name] = (kind, declared)
+        panel = getattr(kind, "help_panel", None)  # the part's group in --help
         for field in declared:
-            parameters.append(_flag_parameter(field, field_hints[field.name]))
+            parameters.append(_flag_parameter(field, field_hints[field.name], panel))
             annotations[field.name] = field_hints[field.name]
     names = [p.name for p in parameters]
     if len(names) != len(set(names)):

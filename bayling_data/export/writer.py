@@ -16,7 +16,7 @@ import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -36,6 +36,8 @@ _HELD: dict[str, tuple[int, int]] = {}  # output folders this process has locked
 class ShardOptions:
     """How the final data is cut into shards (`generate`, `filter` and `merge` take these flags)."""
 
+    help_panel: ClassVar[str] = "Output"
+
     shard_rows: int = option(10_000, "Most records per shard.", low=1, high=10**9)
     shard_mb: float | None = option(
         None, "About this many MiB per shard (instead of a row count).", low=0.001, high=1e6
@@ -46,6 +48,8 @@ class ShardOptions:
 class DatasetOptions:
     """What the finished dataset declares and how its kept records split (`generate`, `filter` and `merge`
     take these flags)."""
+
+    help_panel: ClassVar[str] = "Output"
 
     license: str = option("other", "License written in the dataset card (a Hub license id, e.g. cc-by-4.0).")
     val_fraction: float = option(

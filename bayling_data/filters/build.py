@@ -11,7 +11,7 @@ import dataclasses
 import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import yaml
 
@@ -116,6 +116,8 @@ class FilterConfig:
 class FilterFlags:
     """The flags that choose the filtering of `generate` and `filter`; each step's own settings come as flags
     of their own (`--near-dup-threshold 0.9`) or keys of the --filters file."""
+
+    help_panel: ClassVar[str] = "Filtering"
 
     config_file: Path | None = option(None, "YAML/TOML file of filter settings.", flag="--filters")
     skip_filter: str | None = option(None, "Filter steps to skip, comma-separated.")

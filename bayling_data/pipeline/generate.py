@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import itertools
 import random
 import time
@@ -11,13 +12,16 @@ from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Optional
 
+from bayling_data.export.sinks import sink
 from bayling_data.export.writer import DatasetOptions, OutputFolder, PartWriter, ShardOptions
 from bayling_data.filters import FilterChain
 from bayling_data.generators import registry
 from bayling_data.generators.base import GenerationContext, Generator, Rejection, SeedItem
-from bayling_data.languages import Language
+from bayling_data.languages import Language, UnknownLanguageError, parse_langs
+from bayling_data.languages import get as get_language
+from bayling_data.options import REQUIRED, option, resume_fields
 from bayling_data.options import build as build_options
 from bayling_data.pipeline.finish import finish, keep_or_reject, route_rejection
 from bayling_data.progress import RunProgress
@@ -33,63 +37,146 @@ class RunIncomplete(RuntimeError):
     """The run stopped before --n records (too many rejects, a budget): what it made is kept, --resume continues."""
 
 
+DEFAULT_TEMPERATURE, DEFAULT_ANSWER_TOKENS = 0.7, 512
+LOCAL_TEMPERATURE, LOCAL_ANSWER_TOKENS = 0.3, 256  # a small local model rambles: keep it short and cool
+
+
 @dataclass
 class GenerateOptions:
-    """Everything `generate` needs besides the teacher."""
+    """The run's own options, each declared once here (`generate` turns them into flags; those marked
+    `resume=True` are the run's fingerprint), and what the command adds from the parts that declare theirs:
+    shards and dataset flags, the generator's options, the filter settings, the teacher's concurrency."""
 
-    langs: list[Language]
-    directions: list[tuple[Language, Language]]
-    n: int
-    out: Path
-    generator: str = "interactive_translation"
-    seed: int = 0
-    source: Path | None = None
-    source_column: str = "text"
-    source_lang: str | None = None
-    concurrency: int = 16
-    shard_rows: int = ShardOptions.shard_rows
-    shard_mb: float | None = ShardOptions.shard_mb
-    output: str = "parquet"  # the final shards' format (export/sinks.py)
-    checkpoint_seconds: float = 30.0
-    max_attempts: int | None = None
-    resume: bool = False
-    overwrite: bool = False
-    temperature: float = 0.7
-    max_tokens: int = 512
-    license: str = DatasetOptions.license
-    val_fraction: float = DatasetOptions.val_fraction
-    shard: tuple[int, int] = (0, 1)  # (k, N): this worker makes records k, k+N, k+2N, ... of the job
+    help_panel: ClassVar[str] = "Run"
+
+    n: int = option(REQUIRED, "Number of records to produce (after filtering).", flag="--n", resume=True)
+    out: Path = option(REQUIRED, "Output folder (a Hugging Face dataset).")
+    langs: str = option(
+        "zh,en", "Languages: codes (zh,en,de), 'all', 'flores101', 'flores200' or 'tier:low'.", resume=True
+    )
+    generator: str = option("interactive_translation", "Generator name.", resume=True)
+    directions: Optional[str] = option(
+        None, "Translation directions, e.g. en-zh,zh-en (default: all pairs).", resume=True
+    )
+    source: Optional[Path] = option(None, "Seed texts: .txt, .jsonl, .parquet or a saved dataset.", resume=True)
+    source_column: str = option("text", "Column of --source that holds the text.", resume=True)
+    source_lang: Optional[str] = option(None, "Language of --source (default: detected per text).", resume=True)
+    seed: int = option(0, "Random seed: the same seed gives the same output.", resume=True)
+    temperature: Optional[float] = option(
+        None,
+        f"Teacher sampling temperature (default {DEFAULT_TEMPERATURE}; {LOCAL_TEMPERATURE} local).",
+        low=0.0,
+        high=100.0,
+        resume=True,
+    )
+    answer_tokens: Optional[int] = option(
+        None,
+        f"Most tokens per teacher answer (default {DEFAULT_ANSWER_TOKENS}; {LOCAL_ANSWER_TOKENS} local).",
+        low=1,
+        high=10**7,
+        resume=True,
+    )
+    max_attempts: Optional[int] = option(
+        None, "Give up after this many records tried (default 20*n+100).", low=1, high=10**15
+    )
+    shard: Optional[str] = option(None, "k/N: make the k-th of N disjoint parts of the job (k from 0).", resume=True)
+    output: str = option(
+        "parquet",
+        "Format of the final shards: parquet or jsonl.",
+        flag=("--format", "--output-format"),
+    )
+    push_to_hub: Optional[str] = option(None, "Push the finished dataset to this Hub repo.")
+    hub_private: bool = option(False, "Create the Hub repo as private.")
+    resume: bool = option(False, "Continue the run in --out.")
+    overwrite: bool = option(False, "Replace --out if it holds an earlier output.")
+    # from the parts that declare their own flags, and from the teacher (`for_teacher`)
+    shards: ShardOptions = field(default_factory=ShardOptions)
+    dataset: DatasetOptions = field(default_factory=DatasetOptions)
     generator_options: Any = None  # the chosen generator's Options object (None: its defaults)
     filters: dict[str, Any] = field(default_factory=dict)  # the filter settings, for the summary and the card
+    concurrency: int = 16  # requests the teacher takes at once: dialogues in flight follow it
+    checkpoint_seconds: float = 30.0
+
+    def validate(self) -> None:
+        """Every option that needs reading (languages, directions, shard, source), before any teacher starts;
+        ValueError naming the flag."""
+        if self.n <= 0:
+            raise ValueError(f"--n must be a positive number of records, got {self.n}")
+        if self.resume and self.overwrite:
+            raise ValueError("--resume and --overwrite exclude each other")
+        if self.source is not None and not self.source.exists():
+            raise ValueError(f"--source {self.source}: no such file or folder")
+        if self.generator == "interactive_translation" and len(self.languages) < 2 and not self.directions:
+            raise UnknownLanguageError("--langs needs at least two languages to translate between")
+        _ = self.pairs, self.shard_slice, self.source_code, sink(self.output)
+
+    @functools.cached_property
+    def languages(self) -> list[Language]:
+        """--langs, read."""
+        return parse_langs(self.langs)
+
+    @functools.cached_property
+    def pairs(self) -> list[tuple[Language, Language]]:
+        """--directions, read: `en-zh,zh-en` -> pairs; default: every ordered pair of --langs."""
+        if not self.directions:
+            return [(a, b) for a in self.languages for b in self.languages if a != b]
+        pairs = []
+        for part in self.directions.split(","):
+            src, sep, tgt = part.strip().partition("-")
+            if not sep:
+                raise UnknownLanguageError(f"--directions: {part!r} is not SRC-TGT")
+            pairs.append((get_language(src), get_language(tgt)))
+        return pairs
+
+    @functools.cached_property
+    def shard_slice(self) -> tuple[int, int]:
+        """--shard, read: `2/8` -> (2, 8): this worker makes records k, k+N, k+2N, ... of the job."""
+        if not self.shard:
+            return (0, 1)
+        k, sep, count = self.shard.partition("/")
+        try:
+            shard = (int(k), int(count))
+        except ValueError:
+            raise ValueError(f"--shard must be k/N with whole numbers, got {self.shard!r}") from None
+        if not sep or not 0 <= shard[0] < shard[1]:
+            raise ValueError(f"--shard must be k/N with 0 <= k < N, got {self.shard!r}")
+        return shard
+
+    @functools.cached_property
+    def source_code(self) -> str | None:
+        """--source-lang as a FLORES code (None: detected per text)."""
+        return get_language(self.source_lang).code if self.source_lang else None
+
+    def for_teacher(self, teacher: Teacher) -> GenerateOptions:
+        """The options with what depends on the teacher resolved: its concurrency, and the temperature and
+        answer length a user left open (shorter and cooler for the small embedded model)."""
+        local = teacher.embedded
+        return dataclasses.replace(
+            self,
+            concurrency=teacher.concurrency,
+            temperature=(LOCAL_TEMPERATURE if local else DEFAULT_TEMPERATURE)
+            if self.temperature is None
+            else self.temperature,
+            answer_tokens=self.answer_tokens or (LOCAL_ANSWER_TOKENS if local else DEFAULT_ANSWER_TOKENS),
+        )
 
     @property
     def target(self) -> int:
         """How many records this shard must keep (the job's --n split over N shards)."""
-        k, count = self.shard
+        k, count = self.shard_slice
         return self.n // count + (1 if k < self.n % count else 0)
 
     def global_index(self, position: int) -> int:
         """The job-wide index of this shard's record number `position` (disjoint across shards)."""
-        k, count = self.shard
+        k, count = self.shard_slice
         return k + position * count
 
     def fingerprint(self) -> dict[str, Any]:
-        """The settings a resumed run must share with the run it continues."""
+        """The settings a resumed run must share with the run it continues: the options marked for it, the
+        filtering (what is kept) and the chosen generator's options (another generator's change nothing)."""
         return {
-            "generator": self.generator,
-            "langs": [lang.code for lang in self.langs],
-            "directions": [f"{s.code}-{t.code}" for s, t in self.directions],
-            "n": self.n,
-            "shard": list(self.shard),
-            "seed": self.seed,
-            "source": str(self.source) if self.source else None,
-            "source_column": self.source_column,
-            "source_lang": self.source_lang,
-            "temperature": self.temperature,
-            "answer_tokens": self.max_tokens,
-            # the filtering decides what is kept: a resume with other steps or settings mixes two datasets
+            **resume_fields(self),
             **{f"filter.{k}": v for k, v in sorted(self.filters.items())},
-            # only what the chosen generator reads: another generator's option changes nothing here
             **{f"gen.{k}": v for k, v in sorted(dataclasses.asdict(self.generator_options).items())},
         }
 
@@ -99,15 +186,15 @@ def seed_items(options: GenerateOptions, start: int) -> Iterator[SeedItem]:
     if options.source is None:
         while True:
             yield SeedItem(text=None)
-    detector = Py3LangidBackend() if options.source_lang is None else None
-    candidates = frozenset(lang.langid for lang in options.langs if lang.langid)
-    by_langid = {lang.langid: lang.code for lang in options.langs}
+    detector = Py3LangidBackend() if options.source_code is None else None
+    candidates = frozenset(lang.langid for lang in options.languages if lang.langid)
+    by_langid = {lang.langid: lang.code for lang in options.languages}
     rows = itertools.chain.from_iterable(iter_rows(options.source) for _ in itertools.count())
-    for row, where in itertools.islice(rows, options.global_index(start), None, options.shard[1]):
+    for row, where in itertools.islice(rows, options.global_index(start), None, options.shard_slice[1]):
         text = row.get(options.source_column)
         if not isinstance(text, str):
             raise ValueError(f"{where}: no text column {options.source_column!r} (use --source-column)")
-        lang = options.source_lang
+        lang = options.source_code
         if detector is not None and candidates:
             lang = by_langid.get(detector.best(text, candidates)[0])
         yield SeedItem(text=text.strip(), lang=lang, origin=where)
@@ -155,11 +242,11 @@ def _make_generator(options: GenerateOptions, teacher: Teacher, chain: FilterCha
     """The chosen generator, given the teacher, the languages, its options and the run's cheap checks."""
     context = GenerationContext(
         teacher,
-        options.langs,
-        options.directions,
+        options.languages,
+        options.pairs,
         options.generator_options,
         options.temperature,
-        options.max_tokens,
+        options.answer_tokens,
         checks=chain,
     )
     return registry.create(options.generator, context)
@@ -286,7 +373,10 @@ async def run_generate(options: GenerateOptions, teacher: Teacher, chain: Filter
                 raise RunIncomplete(_too_many_rejects(stats, options.target, slots.max_attempts))
             await slots.decide_next()
             progress.update(stats.kept, stats.rejected + slots.unrouted)
-            if writer.buffered >= options.shard_rows or time.monotonic() - last_flush >= options.checkpoint_seconds:
+            if (
+                writer.buffered >= options.shards.shard_rows
+                or time.monotonic() - last_flush >= options.checkpoint_seconds
+            ):
                 save()
                 last_flush = time.monotonic()
     finally:
@@ -298,11 +388,11 @@ async def run_generate(options: GenerateOptions, teacher: Teacher, chain: Filter
     return finish(
         folder,
         state,
-        shard_rows=options.shard_rows,
-        shard_mb=options.shard_mb,
-        val_fraction=options.val_fraction,
+        shard_rows=options.shards.shard_rows,
+        shard_mb=options.shards.shard_mb,
+        val_fraction=options.dataset.val_fraction,
         output=options.output,
-        license_id=options.license,
+        license_id=options.dataset.license,
         filters=options.filters,
     )
 

@@ -7,6 +7,7 @@ import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 from bayling_data.options import option
 from bayling_data.teacher import Teacher
@@ -28,6 +29,8 @@ LOCAL_MIN_TIMEOUT = 900.0  # seconds: the embedded teacher's answers on a loaded
 @dataclass
 class TeacherOptions:
     """Flags that choose the teacher."""
+
+    help_panel: ClassVar[str] = "Teacher"
 
     kind: str = option(
         "auto", "auto (local unless an endpoint is configured), local or remote.", choices=KINDS, flag="--teacher"

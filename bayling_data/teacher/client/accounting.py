@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from typing import ClassVar
 
 from bayling_data.options import option
 from bayling_data.teacher.errors import BudgetExceeded
@@ -20,6 +21,8 @@ PRICES: dict[str, tuple[float, float]] = {
 @dataclass
 class Budget:
     """Limits after which a run stops cleanly (None: no limit)."""
+
+    help_panel: ClassVar[str] = "Budget: the run stops cleanly, resumable, when one is spent"
 
     max_cost: float | None = option(None, "Stop cleanly when this many USD are spent.", low=0.0, high=1e9)
     max_requests: int | None = option(None, "Stop cleanly after this many teacher requests.", low=1, high=10**12)

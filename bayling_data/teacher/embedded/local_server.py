@@ -18,6 +18,7 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 from bayling_data.options import option
 from bayling_data.teacher.errors import TeacherError
@@ -34,6 +35,8 @@ class MissingExtraError(TeacherError):
 @dataclass(frozen=True)
 class LocalOptions:
     """How to run the local server."""
+
+    help_panel: ClassVar[str] = "Embedded teacher (the default with no endpoint)"
 
     model_path: Path | None = option(None, "GGUF model of the local teacher (default: the packaged SmolLM2-135M).")
     n_ctx: int = option(
