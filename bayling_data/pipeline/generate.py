@@ -95,7 +95,9 @@ class GenerateOptions:
     generator_options: Any = None  # the chosen generator's Options object (None: its defaults)
     filters: dict[str, Any] = field(default_factory=dict)  # the filter settings, for the summary and the card
     concurrency: int = 16  # requests the teacher takes at once: dialogues in flight follow it
-    checkpoint_seconds: float = 30.0
+    checkpoint_seconds: float = option(
+        30.0, "Seconds between checkpoints (what a crash can lose at most).", low=1.0, high=86_400.0
+    )
 
     def validate(self) -> None:
         """Every option that needs reading (languages, directions, shard, source), before any teacher starts;
