@@ -1,4 +1,4 @@
-"""Reading what the user typed beyond the declared flags: directions, shards, the options that generators and
+"""Reading what the user typed beyond the declared flags: input paths, the options that generators and
 filter steps declare (plugins' too), and the help texts that list them."""
 
 from __future__ import annotations
@@ -6,25 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from bayling_data import languages
 from bayling_data.commands.common import err
-from bayling_data.languages import UnknownLanguageError
 from bayling_data.sources.readers import user_path
-
-
-def parse_directions(
-    spec: str | None, langs: list[languages.Language]
-) -> list[tuple[languages.Language, languages.Language]]:
-    """`en-zh,zh-en` -> pairs; default: every ordered pair of --langs."""
-    if not spec:
-        return [(a, b) for a in langs for b in langs if a != b]
-    pairs = []
-    for part in spec.split(","):
-        src, sep, tgt = part.strip().partition("-")
-        if not sep:
-            raise UnknownLanguageError(f"--directions: {part!r} is not SRC-TGT")
-        pairs.append((languages.get(src), languages.get(tgt)))
-    return pairs
 
 
 def extra_options(args: list[str], generator: str | None = None) -> tuple[Any, dict[str, Any]]:
@@ -53,20 +36,6 @@ def extra_options(args: list[str], generator: str | None = None) -> tuple[Any, d
         err.print(f"[yellow]ignored:[/] {', '.join(ignored)} (not options of generator {generator})", highlight=False)
     settings = {key: value for cls in steps for key, value in found[cls].items()}
     return (build(chosen, found[chosen]) if chosen else None), settings
-
-
-def parse_shard(spec: str | None) -> tuple[int, int]:
-    """`2/8` -> (2, 8)."""
-    if not spec:
-        return (0, 1)
-    k, sep, count = spec.partition("/")
-    try:
-        shard = (int(k), int(count))
-    except ValueError:
-        raise ValueError(f"--shard must be k/N with whole numbers, got {spec!r}") from None
-    if not sep or not 0 <= shard[0] < shard[1]:
-        raise ValueError(f"--shard must be k/N with 0 <= k < N, got {spec!r}")
-    return shard
 
 
 def paths_and_flags(tokens: list[str]) -> tuple[list[Path], list[str]]:
