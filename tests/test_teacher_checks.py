@@ -54,7 +54,7 @@ def test_filter_round_trip_keeps_what_translates_back(mock_teacher, cli_env, tmp
     path.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows), "utf-8")
     out = tmp_path / "out"
     args = ["filter", str(path), "--out", str(out), "--base-url", mock_teacher.url]
-    done = run_cli([*args, "--round-trip-chrf", "50", "--judge-min-score", "1"], cli_env)
+    done = run_cli([*args, "--round-trip-min-chrf", "50", "--judge-min-score", "1"], cli_env)
     assert done.returncode == 0, done.stderr
     kept = load_output(out, tmp_path)
     assert sorted(kept["id"]) == sorted(r.id for r in faithful)

@@ -58,7 +58,7 @@ def filter_(
 ) -> None:
     """Clean existing corpora with the same filters as generate; rejects are kept apart with their reason.
 
-    The teacher options matter only with a teacher check (--round-trip-chrf, --judge-min-score)."""
+    The teacher options matter only with a teacher check (--round-trip-min-chrf, --judge-min-score)."""
     from bayling_data.pipeline import FilterOptions
     from bayling_data.sources.formats import FORMATS
     from bayling_data.sources.readers import InputError

@@ -121,28 +121,14 @@ class FilterFlags:
 
     config_file: Path | None = option(None, "YAML/TOML file of filter settings.", flag="--filters")
     skip_filter: str | None = option(None, "Filter steps to skip, comma-separated.")
-    langid_backend: str | None = option(
-        None, "Language classifiers that vote, comma-separated: cld2,heliport,py3langid (default), langdetect."
-    )
-    round_trip_chrf: float | None = option(
-        None, "Teacher check: translate answers back, reject below this chrF (0-100). Off by default."
-    )
-    judge_min_score: int | None = option(
-        None, "Teacher check: the teacher rates records 1-5, reject below this. Off by default."
-    )
 
     def config(self, step_settings: dict[str, Any]) -> FilterConfig:
-        """The settings file, then the steps' own flags, then these flags over it; validated."""
+        """The settings file, then the steps' own flags over it (`--langid-backend`, `--round-trip-min-chrf`,
+        `--judge-min-score`, ...: each declared once, by its step); validated."""
         config = FilterConfig.from_file(self.config_file) if self.config_file else FilterConfig()
         config.settings.update(step_settings)
         if self.skip_filter:
             config.skip = [name.strip() for name in self.skip_filter.split(",") if name.strip()]
-        named = {
-            "langid_backend": self.langid_backend,
-            "round_trip_min_chrf": self.round_trip_chrf,
-            "judge_min_score": self.judge_min_score,
-        }
-        config.settings.update({key: value for key, value in named.items() if value is not None})
         config.validate()
         return config
 
