@@ -67,7 +67,7 @@ def _checked(options: FilterOptions, config: FilterConfig, address: str | None) 
         raise InputError("cannot recognise the input records; pass --format")
     checked = dataset.map_batches(
         PerRecordSteps,
-        fn_constructor_kwargs={"config": config, "fmt": fmt, "lang": options.lang},
+        fn_constructor_kwargs={"config": config, "fmt": fmt, "lang": options.lang_code},
         batch_format="pyarrow",
         batch_size=1024,
         concurrency=(1, max(1, int(ray.cluster_resources().get("CPU", 1)))),

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Optional
 
+from bayling_data.export.sinks import sink
 from bayling_data.export.writer import DatasetOptions, OutputFolder, PartWriter, ShardOptions
 from bayling_data.filters import FilterChain
 from bayling_data.filters.base import BATCH_SIZE, batched
+from bayling_data.languages import get as get_language
+from bayling_data.options import REQUIRED, option
 from bayling_data.pipeline.finish import finish, keep_or_reject
 from bayling_data.progress import RunProgress
 from bayling_data.records import Record
@@ -21,20 +25,36 @@ from bayling_data.stats import RunStats
 
 @dataclass
 class FilterOptions:
-    """Everything `filter` needs."""
+    """`filter`'s own options, each declared once here (the command turns them into flags), and what the
+    command adds: the inputs, the shards and dataset flags, the filter settings. `merge` uses them too."""
 
-    inputs: list[Path]
-    out: Path
-    format: str | None = None  # None: detect from the first row of each input
-    lang: str = ""  # declared language of every turn of imported records (FLORES code)
-    on_error: str = "fail"
-    shard_rows: int = ShardOptions.shard_rows
-    shard_mb: float | None = ShardOptions.shard_mb
-    output: str = "parquet"  # the final shards' format (export/sinks.py)
-    overwrite: bool = False
-    license: str = DatasetOptions.license
-    val_fraction: float = DatasetOptions.val_fraction
+    help_panel: ClassVar[str] = "Run"
+
+    out: Path = option(REQUIRED, "Output folder (same layout as generate).")
+    format: Optional[str] = option(
+        None, "Format of the input: bayling, sharegpt, alpaca or messages (default: detected).", choices=FORMATS
+    )
+    lang: Optional[str] = option(None, "Language every turn should be in (enables language ID on imports).")
+    on_error: str = option("fail", "fail (default) or skip malformed lines.", choices=("fail", "skip"))
+    output: str = option("parquet", "Format of the final shards: parquet or jsonl.", flag="--output-format")
+    overwrite: bool = option(False, "Replace --out if it holds an earlier output.")
+    engine: str = option(
+        "local", "local (this process) or ray (Ray Data, local or a cluster).", choices=("local", "ray")
+    )
+    ray_address: Optional[str] = option(None, "Ray cluster to join (default: start one here).")
+    inputs: list[Path] = field(default_factory=list)  # the command's arguments
+    shards: ShardOptions = field(default_factory=ShardOptions)
+    dataset: DatasetOptions = field(default_factory=DatasetOptions)
     filters: dict[str, Any] = field(default_factory=dict)  # the filter settings, for the summary and the card
+
+    def validate(self) -> None:
+        """The language and the output format, before anything is read (ValueError naming the flag)."""
+        _ = self.lang_code, sink(self.output)
+
+    @functools.cached_property
+    def lang_code(self) -> str:
+        """--lang as a FLORES code ('' when not given: no language is declared)."""
+        return get_language(self.lang).code if self.lang else ""
 
 
 def iter_input_records(options: FilterOptions, skips: SkipCounter) -> Iterator[tuple[Record, str | None]]:
@@ -51,7 +71,7 @@ def iter_input_records(options: FilterOptions, skips: SkipCounter) -> Iterator[t
                         f"pass --format ({', '.join(FORMATS)})"
                     )
             try:
-                yield to_record(row, fmt, where, options.lang), None
+                yield to_record(row, fmt, where, options.lang_code), None
             except BadContent as error:
                 if options.on_error != "skip":
                     raise InputError(f"{error}; use --on-error skip to keep such records apart as rejected") from None
@@ -71,7 +91,7 @@ async def run_filter(
     folder = OutputFolder(options.out)
     folder.refuse_inputs(options.inputs)
     folder.prepare(resume=False, overwrite=options.overwrite, can_resume=False)
-    config = {"inputs": [str(p) for p in options.inputs], "format": options.format, "lang": options.lang}
+    config = {"inputs": [str(p) for p in options.inputs], "format": options.format, "lang": options.lang_code}
     state = RunState(config={**config, "on_error": options.on_error})
     writer = PartWriter(folder, state)
     stats = RunStats()
@@ -87,7 +107,7 @@ async def run_filter(
             verdicts = iter(await chain.acheck_batch([record for record, upstream in batch if not upstream], part))
             for record, upstream in batch:
                 keep_or_reject(record, upstream or next(verdicts), writer, stats)
-                if writer.buffered >= options.shard_rows:
+                if writer.buffered >= options.shards.shard_rows:
                     writer.flush(stats=stats.to_dict())
             progress.update(stats.kept, stats.rejected)
     finally:
@@ -99,10 +119,10 @@ async def run_filter(
     return finish(
         folder,
         state,
-        shard_rows=options.shard_rows,
-        shard_mb=options.shard_mb,
-        val_fraction=options.val_fraction,
+        shard_rows=options.shards.shard_rows,
+        shard_mb=options.shards.shard_mb,
+        val_fraction=options.dataset.val_fraction,
         output=options.output,
-        license_id=options.license,
+        license_id=options.dataset.license,
         filters=options.filters,
     )
