@@ -16,6 +16,7 @@ from rich.markup import escape
 
 from bayling_data import diversity
 from bayling_data.export import card
+from bayling_data.export.sinks import OUTPUT_HELP
 from bayling_data.teacher.embedded.local_server import terminate_on_sigterm
 
 if TYPE_CHECKING:
@@ -27,9 +28,7 @@ T = TypeVar("T")
 err = Console(stderr=True)
 
 # `--output-format` as well: `filter`'s `--format` names its input's format, so there only this one works
-OutputFormat = Annotated[
-    str, typer.Option("--format", "--output-format", help="Format of the final shards: parquet or jsonl.")
-]
+OutputFormat = Annotated[str, typer.Option("--format", "--output-format", help=OUTPUT_HELP)]
 ReplaceOutput = Annotated[bool, typer.Option("--overwrite", help="Replace --out if it holds an earlier output.")]
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Optional
 
-from bayling_data.export.sinks import sink
+from bayling_data.export.sinks import OUTPUT_HELP, sink
 from bayling_data.export.writer import DatasetOptions, OutputFolder, PartWriter, ShardOptions
 from bayling_data.filters import FilterChain
 from bayling_data.filters.base import BATCH_SIZE, batched
@@ -36,7 +36,7 @@ class FilterOptions:
     )
     lang: Optional[str] = option(None, "Language every turn should be in (enables language ID on imports).")
     on_error: str = option("fail", "fail (default) or skip malformed lines.", choices=("fail", "skip"))
-    output: str = option("parquet", "Format of the final shards: parquet or jsonl.", flag="--output-format")
+    output: str = option("parquet", OUTPUT_HELP, flag="--output-format")
     overwrite: bool = option(False, "Replace --out if it holds an earlier output.")
     engine: str = option(
         "local", "local (this process) or ray (Ray Data, local or a cluster).", choices=("local", "ray")

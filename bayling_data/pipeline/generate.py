@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Optional
 
-from bayling_data.export.sinks import sink
+from bayling_data.export.sinks import OUTPUT_HELP, sink
 from bayling_data.export.writer import DatasetOptions, OutputFolder, PartWriter, ShardOptions
 from bayling_data.filters import FilterChain
 from bayling_data.generators import registry
@@ -82,7 +82,7 @@ class GenerateOptions:
     shard: Optional[str] = option(None, "k/N: make the k-th of N disjoint parts of the job (k from 0).", resume=True)
     output: str = option(
         "parquet",
-        "Format of the final shards: parquet or jsonl.",
+        OUTPUT_HELP,
         flag=("--format", "--output-format"),
     )
     push_to_hub: Optional[str] = option(None, "Push the finished dataset to this Hub repo.")

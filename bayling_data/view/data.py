@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import pyarrow.parquet as pq
+
+from bayling_data.export.sinks import sink_of, sql_text
 
 PAGE_SIZE = 50
 FACETS = {  # facet name -> SQL over the index
@@ -90,18 +91,10 @@ class Dataset:
     @staticmethod
     def _source(split: str, paths: list[Path]) -> str:
         """SQL reading the shards `paths` of one split, with each row's file and row number."""
-        files = "[" + ", ".join(_quote(str(p)) for p in paths) + "]"
-        if paths[0].suffix == ".parquet":
-            source = f"read_parquet({files}, filename=true, file_row_number=true, union_by_name=true)"
-        else:  # jsonl shards: one file at a time keeps row numbers per file
-            source = " UNION ALL BY NAME ".join(
-                f"(SELECT *, row_number() OVER () - 1 AS file_row_number FROM read_json({_quote(str(p))},"
-                " format='newline_delimited', filename=true))"
-                for p in paths
-            )
+        source = sink_of(paths[0]).sql_source(paths)
         reason = "reject_reason" if split == "rejected" else "NULL::VARCHAR"
         return (
-            f"SELECT {_quote(split)} AS split, filename, file_row_number, id, task, generator, src_lang, tgt_lang,"
+            f"SELECT {sql_text(split)} AS split, filename, file_row_number, id, task, generator, src_lang, tgt_lang,"
             f" messages, CAST(meta AS VARCHAR) AS meta, CAST(scores AS VARCHAR) AS scores, {reason} AS reject_reason"
             f" FROM {source}"
         )
@@ -158,13 +151,15 @@ class Dataset:
                 path = self.index_path()
                 newest = max(p.stat().st_mtime for paths in self.shards.values() for p in paths)
                 if path.is_file() and path.stat().st_mtime >= newest:
-                    cursor.execute(f"CREATE OR REPLACE TABLE facets AS SELECT * FROM read_parquet({_quote(str(path))})")
+                    cursor.execute(
+                        f"CREATE OR REPLACE TABLE facets AS SELECT * FROM read_parquet({sql_text(str(path))})"
+                    )
                     return
                 cursor.execute(f"CREATE OR REPLACE TABLE facets AS {_INDEX_SQL}")
                 with contextlib.suppress(OSError, duckdb.Error):  # a read-only folder: no index kept for next time
                     path.parent.mkdir(parents=True, exist_ok=True)
                     tmp = path.with_suffix(".tmp")
-                    cursor.execute(f"COPY facets TO {_quote(str(tmp))} (FORMAT parquet)")
+                    cursor.execute(f"COPY facets TO {sql_text(str(tmp))} (FORMAT parquet)")
                     tmp.replace(path)
         except (duckdb.Error, OSError) as error:  # the page says so; browsing without facets still works
             self.index_error = f"{type(error).__name__}: {error}"
@@ -260,11 +255,8 @@ class Dataset:
 
 @functools.cache
 def _rows_in(filename: str) -> int:
-    """Rows of a shard: from the parquet footer, or the lines of a jsonl file."""
-    if filename.endswith(".parquet"):
-        return pq.ParquetFile(filename).metadata.num_rows
-    with open(filename, "rb") as handle:
-        return sum(1 for line in handle if line.strip())
+    """Rows of a shard, as its output format counts them."""
+    return sink_of(Path(filename)).count_rows(Path(filename))
 
 
 _INDEX_SQL = """
@@ -283,7 +275,3 @@ FROM records
 def _literal(text: str) -> str:
     r"""An RE2 pattern matching `text` literally (`\Q...\E`, with any `\E` in it kept literal)."""
     return "\\Q" + text.replace("\\E", "\\E\\\\E\\Q") + "\\E"
-
-
-def _quote(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
