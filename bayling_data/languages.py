@@ -177,6 +177,16 @@ def get(alias: str) -> Language:
     return found
 
 
+def check_flag(flag: str, codes: list[str]) -> None:
+    """UnknownLanguageError naming `flag` (`--hubs: unknown language 'xx'; did you mean ...`) for the first of
+    `codes` that is no known language."""
+    for code in codes:
+        try:
+            get(code)
+        except UnknownLanguageError as error:
+            raise UnknownLanguageError(f"{flag}: {error}") from None
+
+
 def find(code: str) -> Language | None:
     """The registry's language for `code` (any alias, case-insensitive), or None when it does not know it."""
     return _aliases().get(code.strip().casefold())

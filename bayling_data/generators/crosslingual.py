@@ -10,7 +10,7 @@ from bayling_data.generators.base import GenerationContext, Rejection, SeedItem,
 from bayling_data.generators.support.multilingual import answer, teacher_instruction, translate
 from bayling_data.generators.support.spread import LanguageSpread, SpreadOptions
 from bayling_data.generators.support.weights import parse_weights
-from bayling_data.languages import Language, get
+from bayling_data.languages import Language, check_flag, get
 from bayling_data.options import option
 from bayling_data.records import Facts, Record, generated
 from bayling_data.resources import templates
@@ -48,11 +48,7 @@ class CrosslingualOptions(SpreadOptions):
         parse_mix(self.crosslingual_mix)
         if not self.hubs:
             raise ValueError("--hubs: name at least one hub language")
-        for code in self.hubs:
-            try:
-                get(code)
-            except ValueError as error:
-                raise ValueError(f"--hubs: {error}") from None
+        check_flag("--hubs", self.hubs)
 
 
 class Crosslingual(TeacherGenerator):

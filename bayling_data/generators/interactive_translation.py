@@ -11,7 +11,7 @@ from bayling_data.generators.base import GenerationContext, Rejection, SeedItem,
 from bayling_data.generators.support.seeds import teacher_seed
 from bayling_data.generators.support.user_turns import MODES, Intent, UserTurnWriter, resolve_mode
 from bayling_data.generators.support.weights import parse_weights
-from bayling_data.languages import Language, get
+from bayling_data.languages import Language, check_flag, get
 from bayling_data.options import option
 from bayling_data.records import Facts, Record, generated
 from bayling_data.resources import render_prompt, templates
@@ -103,11 +103,7 @@ class InteractiveTranslationOptions:
         parse_turn_mix(self.turn_mix)
         if not self.min_turns <= self.max_turns:
             raise ValueError("need --min-turns <= --max-turns")
-        for code in self.instruction_langs or []:
-            try:
-                get(code) if code != "auto" else None
-            except ValueError as error:
-                raise ValueError(f"--instruction-langs: {error}") from None
+        check_flag("--instruction-langs", [code for code in self.instruction_langs or [] if code != "auto"])
 
 
 class InteractiveTranslation(TeacherGenerator):

@@ -9,7 +9,7 @@ from typing import Any
 from bayling_data.generators.base import GenerationContext, Rejection, SeedItem, TeacherGenerator, TeacherTurns
 from bayling_data.generators.support.multilingual import answer, teacher_instruction, translate
 from bayling_data.generators.support.spread import LanguageSpread, SpreadOptions
-from bayling_data.languages import Language, get
+from bayling_data.languages import Language, check_flag, get
 from bayling_data.options import option
 from bayling_data.records import Facts, Record, generated
 from bayling_data.resources import templates
@@ -33,10 +33,7 @@ class PivotOptions(SpreadOptions):
 
     def validate(self) -> None:
         """The pivot language, before any teacher starts (ValueError naming the flag)."""
-        try:
-            get(self.pivot_lang)
-        except ValueError as error:
-            raise ValueError(f"--pivot-lang: {error}") from None
+        check_flag("--pivot-lang", [self.pivot_lang])
 
 
 class Pivot(TeacherGenerator):

@@ -116,13 +116,4 @@ async def run_filter(
         raise InputError(f"no records found in {', '.join(map(str, options.inputs))}")
     stats.skipped_lines = skips.skipped
     writer.flush(stats=stats.to_dict(), skipped=skips.first)
-    return finish(
-        folder,
-        state,
-        shard_rows=options.shards.shard_rows,
-        shard_mb=options.shards.shard_mb,
-        val_fraction=options.dataset.val_fraction,
-        output=options.output,
-        license_id=options.dataset.license,
-        filters=options.filters,
-    )
+    return finish(folder, state, options)

@@ -387,16 +387,7 @@ async def run_generate(options: GenerateOptions, teacher: Teacher, chain: Filter
         await asyncio.gather(ticker, *slots.tasks(), return_exceptions=True)
         save()
         progress.close()
-    return finish(
-        folder,
-        state,
-        shard_rows=options.shards.shard_rows,
-        shard_mb=options.shards.shard_mb,
-        val_fraction=options.dataset.val_fraction,
-        output=options.output,
-        license_id=options.dataset.license,
-        filters=options.filters,
-    )
+    return finish(folder, state, options)
 
 
 def _check_same_run(saved: dict[str, Any], current: dict[str, Any]) -> None:
