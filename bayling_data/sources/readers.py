@@ -6,7 +6,7 @@ import gzip
 import json
 import stat
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -125,7 +125,7 @@ def input_files(path: Path) -> list[Path]:
         found = sorted(  # a saved HF dataset's dataset_info.json / state.json are not records
             p
             for p in path.rglob("*")
-            if p.is_file() and not p.name.endswith(".json") and file_kind(p) in ("jsonl", "parquet", "arrow")
+            if p.is_file() and not p.name.endswith(".json") and (kind := kind_of(p)) is not None and kind.in_folders
         )
         found = [p for p in found if not any(part.startswith(".") for part in p.relative_to(path).parts)]
         if not found:
@@ -134,21 +134,6 @@ def input_files(path: Path) -> list[Path]:
     if not path.exists():
         raise InputError(f"{path}: no such file")
     return [path]
-
-
-def file_kind(path: Path) -> str:
-    """jsonl, parquet, arrow, txt or unknown, from the file name; a pipe or standard input with no telling
-    name is JSON Lines, the one format that streams."""
-    name = path.name.lower()
-    if name.endswith((".jsonl", ".jsonl.gz", ".json", ".ndjson")):
-        return "jsonl"
-    if name.endswith(".parquet"):
-        return "parquet"
-    if name.endswith(".arrow"):
-        return "arrow"
-    if name.endswith(".txt"):
-        return "txt"
-    return "jsonl" if path == STDIN or is_stream(path) else "unknown"
 
 
 def _arrow_batches(path: Path) -> Iterator[pa.RecordBatch]:
@@ -160,6 +145,63 @@ def _arrow_batches(path: Path) -> Iterator[pa.RecordBatch]:
             yield from (reader.get_batch(i) for i in range(reader.num_record_batches))
         else:
             yield from reader
+
+
+def _newlines(file: Path) -> int | None:
+    if file.name.endswith(".gz"):
+        return None  # compressed: as slow to count as to read
+    with open(file, "rb") as handle:  # about 1 GB/s: seconds for a corpus that takes minutes to filter
+        return sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b""))
+
+
+def _text_rows(file: Path, on_error: str, skips: SkipCounter) -> Iterator[tuple[dict[str, Any], str]]:
+    for line, where in _lines(file, on_error, skips):
+        yield {"text": line.rstrip("\r\n")}, where
+
+
+@dataclass(frozen=True)
+class InputKind:
+    """A kind of input file: the name endings that tell it, how its rows are read and, cheaply, counted."""
+
+    name: str
+    endings: tuple[str, ...]
+    rows: Callable[[Path, str, SkipCounter], Iterator[tuple[dict[str, Any], str]]]
+    count: Callable[[Path], int | None]
+    in_folders: bool = True  # found when a folder is given (plain text is not: a folder holds records)
+
+
+INPUT_KINDS = (
+    InputKind("jsonl", (".jsonl", ".jsonl.gz", ".json", ".ndjson"), _jsonl_rows, _newlines),
+    InputKind(
+        "parquet",
+        (".parquet",),
+        lambda f, on_error, skips: _table_rows(f, _parquet_batches(f), on_error, skips),
+        lambda f: pq.ParquetFile(f).metadata.num_rows,
+    ),
+    InputKind(
+        "arrow",
+        (".arrow",),
+        lambda f, on_error, skips: _table_rows(f, _arrow_batches(f), on_error, skips),
+        lambda f: sum(batch.num_rows for batch in _arrow_batches(f)),
+    ),
+    InputKind("txt", (".txt",), _text_rows, _newlines, in_folders=False),
+)
+
+
+def kind_of(path: Path) -> InputKind | None:
+    """The kind of an input file by its name; a pipe or standard input with no telling name is JSON Lines,
+    the one format that streams; None: no kind we read."""
+    name = path.name.lower()
+    for kind in INPUT_KINDS:
+        if name.endswith(kind.endings):
+            return kind
+    return INPUT_KINDS[0] if path == STDIN or is_stream(path) else None
+
+
+def file_kind(path: Path) -> str:
+    """The name of an input file's kind (jsonl, parquet, arrow, txt) or unknown."""
+    kind = kind_of(path)
+    return kind.name if kind else "unknown"
 
 
 def count_rows(path: Path) -> int | None:
@@ -175,18 +217,13 @@ def count_rows(path: Path) -> int | None:
 def _count_rows(path: Path) -> int | None:
     total = 0
     for file in input_files(path):
-        kind = file_kind(file)
-        if is_stream(file):
-            return None  # counting would read the pipe to its end, and the reading after it would find nothing
-        if kind == "parquet":
-            total += pq.ParquetFile(file).metadata.num_rows
-        elif kind == "arrow":
-            total += sum(batch.num_rows for batch in _arrow_batches(file))
-        elif kind in ("jsonl", "txt") and not file.name.endswith(".gz"):
-            with open(file, "rb") as handle:  # about 1 GB/s: seconds for a corpus that takes minutes to filter
-                total += sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b""))
-        else:
+        kind = kind_of(file)
+        if kind is None or is_stream(file):  # counting a pipe would read it to its end, leaving nothing to read
             return None
+        counted = kind.count(file)
+        if counted is None:
+            return None
+        total += counted
     return total
 
 
@@ -196,17 +233,8 @@ def iter_rows(
     """Rows of a jsonl(.gz) / parquet / txt file, a saved HF dataset folder, or a folder of such files."""
     skips = skips or SkipCounter()
     for file in input_files(path):
-        kind = file_kind(file)
-        if kind == "jsonl":
-            yield from _jsonl_rows(file, on_error, skips)
-        elif kind == "parquet":
-            yield from _table_rows(file, _parquet_batches(file), on_error, skips)
-        elif kind == "arrow":
-            yield from _table_rows(file, _arrow_batches(file), on_error, skips)
-        elif kind == "txt":
-            for line, where in _lines(file, on_error, skips):
-                yield {"text": line.rstrip("\r\n")}, where
-        else:
-            raise InputError(
-                f"{file}: unknown file type (expected .txt, .jsonl, .jsonl.gz, .parquet or a dataset folder)"
-            )
+        kind = kind_of(file)
+        if kind is None:
+            endings = ", ".join(ending for kind in INPUT_KINDS for ending in kind.endings)
+            raise InputError(f"{file}: unknown file type (expected {endings} or a dataset folder)")
+        yield from kind.rows(file, on_error, skips)
