@@ -15,22 +15,22 @@ from bayling_data.filters import FilterConfig, build_chain
 from bayling_data.pipeline import FilterOptions, run_filter
 from bayling_data.records import Record
 from bayling_data.run_state import RunState
-from bayling_data.sources.formats import BadContent, detect_format, to_record
+from bayling_data.sources.formats import BadContent, ImportLanguages, detect_format, to_record
 from bayling_data.sources.readers import InputError, file_kind, input_files
 
 
 class PerRecordSteps:
     """A Ray actor: converts rows to records and runs the chain's unordered part on a batch."""
 
-    def __init__(self, config: FilterConfig, fmt: str, lang: str) -> None:
+    def __init__(self, config: FilterConfig, fmt: str, langs: ImportLanguages) -> None:
         self.chain = build_chain(config)
-        self.fmt, self.lang = fmt, lang
+        self.fmt, self.langs = fmt, langs
 
     def __call__(self, batch: Any) -> dict[str, list[str]]:
         records, upstream = [], []
         for n, row in enumerate(batch.to_pylist()):
             try:
-                records.append(to_record(row, self.fmt, f"ray-batch:{n}", self.lang))
+                records.append(to_record(row, self.fmt, f"ray-batch:{n}", self.langs))
                 upstream.append("")
             except BadContent as error:  # kept apart as rejected, as the local engine does under --on-error skip
                 records.append(error.record)
@@ -67,7 +67,7 @@ def _checked(options: FilterOptions, config: FilterConfig, address: str | None) 
         raise InputError("cannot recognise the input records; pass --format")
     checked = dataset.map_batches(
         PerRecordSteps,
-        fn_constructor_kwargs={"config": config, "fmt": fmt, "lang": options.lang_code},
+        fn_constructor_kwargs={"config": config, "fmt": fmt, "langs": options.import_languages},
         batch_format="pyarrow",
         batch_size=1024,
         concurrency=(1, max(1, int(ray.cluster_resources().get("CPU", 1)))),

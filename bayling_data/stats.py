@@ -23,6 +23,7 @@ TABLES = (
     "spend",  # requests and tokens that went into kept and into rejected records
     "user_turns",  # who wrote the user turns of kept records (template, teacher) and the fallbacks
     "cut_short",  # dialogues kept with fewer turns than planned, by the reason their next turn failed
+    "source_found",  # imported translation records by format and how their source was found (or not_found)
 )
 
 
@@ -39,6 +40,7 @@ class RunStats:
         """Count a kept record."""
         self.kept += 1
         self._count_unknown(record)
+        self._count_source(record)
         c = self.counts
         for lang in {record.src_lang, record.tgt_lang} - {""}:
             c["language"][lang] += 1
@@ -62,6 +64,7 @@ class RunStats:
         if record is not None:
             self.counts["rejected_language"][record.tgt_lang or "?"] += 1
             self._count_unknown(record)
+            self._count_source(record)
         else:  # a generation that failed before it had a record: counted, so the table sums to the rejects
             self.counts["rejected_language"]["(no record)"] += 1
         self._count_spend("rejected", usage or (record.meta.get("usage") if record is not None else None))
@@ -72,6 +75,10 @@ class RunStats:
             spend[f"{side}_requests"] += int(usage.get("calls", 0))
             spend[f"{side}_prompt_tokens"] += int(usage.get("prompt_tokens", 0))
             spend[f"{side}_completion_tokens"] += int(usage.get("completion_tokens", 0))
+
+    def _count_source(self, record: Record) -> None:
+        if how := record.meta.get("source_found"):
+            self.counts["source_found"][f"{record.generator.removeprefix('import:')}: {how}"] += 1
 
     def _count_unknown(self, record: Record) -> None:
         for code in {record.src_lang, record.tgt_lang} - {""}:

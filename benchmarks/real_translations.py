@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import random
+import re
 import sys
 import time
 from collections import Counter, defaultdict
@@ -29,6 +30,7 @@ from bayling_data import languages
 from bayling_data.filters import FilterConfig, build_chain
 from bayling_data.filters.base import batched
 from bayling_data.records import Record
+from bayling_data.sources.formats import ImportLanguages, to_record
 from bayling_data.text.normalize import normalize
 from bayling_data.text.tokens import without_source_words, without_tokens
 
@@ -52,17 +54,49 @@ DJANGO_LOCALES = {
     "uk": "ukr_Cyrl", "ur": "urd_Arab", "uz": "uzn_Latn", "vi": "vie_Latn", "zh_Hans": "zho_Hans",
     "zh_Hant": "zho_Hant",
 }  # fmt: skip
-DEFECTS = ("wrong_script", "wrong_language", "copy", "truncated", "duplicate", "other_sentence", "wrong_language_short")
+# Locale folders of Debian's GTK and GLib message catalogues that Django's table lacks or names otherwise.
+MO_LOCALES = {
+    **DJANGO_LOCALES, "as": "asm_Beng", "gu": "guj_Gujr", "or": "ory_Orya", "si": "sin_Sinh", "oc": "oci_Latn",
+    "zh_CN": "zho_Hans", "zh_TW": "zho_Hant", "sr@latin": "srp_Latn", "ms": "zsm_Latn", "lo": "lao_Laoo",
+    "tt": None,  # GTK's Tatar catalogue is written in Latin letters, not Cyrillic
+}  # fmt: skip
+MO_DOMAINS = ("gtk30", "gtk30-properties", "glib20")  # UI strings, property docs and command-line help
+DEFECTS = (
+    "wrong_script", "wrong_language", "copy", "truncated", "duplicate", "other_sentence", "wrong_language_short",
+    "dropped_sentence", "added_sentence", "number_changed",
+)  # fmt: skip
 SHORT = 20  # characters of words (placeholders, tags and names shared with the source left out) a classifier needs
+FORMATS = ("bayling", "alpaca", "sharegpt", "messages")
+# How people ask for a translation in a chat corpus: {source} is the text, {name} the target language.
+REQUESTS = (
+    "Translate into {name}:\n\n{source}",
+    "Translate the following text to {name}: {source}",
+    "{source}\n\nTranslate the above into {name}.",
+    "Please translate this into {name}.\n```\n{source}\n```",
+    "把下面的内容翻译成{name}：\n{source}",
+    "Übersetze bitte ins {name}:\n\n{source}",
+    "Traduis en {name} : {source}",
+    "Переведи на {name}:\n{source}",
+    'Translate "{source}" into {name}.',  # only for one line with no double quotes
+)
+ALPACA_INSTRUCTIONS = (
+    "Translate into {name}.",
+    "Translate the input text to {name}.",
+    "将输入翻译成{name}。",
+    "Übersetze den Text ins {name}.",
+)
+SENTENCE_BREAK = re.compile(r"(?<=[.!?।۔؟።])\s+(?=\S)|(?<=[。！？])(?=\S)")
 
 
 @dataclass
 class Sample:
-    """One evaluation record and what was planted in it ("clean" for none)."""
+    """One evaluation pair and what was planted in it ("clean" for none)."""
 
-    record: Record
-    label: str
+    source: str
+    text: str
     lang: str
+    label: str
+    origin: str
 
 
 def django_translations() -> dict[str, dict[str, str]]:
@@ -92,33 +126,82 @@ def django_translations() -> dict[str, dict[str, str]]:
     return dict(table)
 
 
-def translation_record(source: str, text: str, lang: str, origin: str) -> Record:
-    """A translation record as `filter` reads it: English request, answer, the source in meta."""
+def desktop_translations(root: Path = Path("/usr/share/locale")) -> dict[str, dict[str, str]]:
+    """{FLORES code: {English source: translation}} from Debian's GTK 3 and GLib catalogues (packages
+    libgtk-3-common and libglib2.0-data): longer texts than Django's, property documentation and
+    command-line help among them. Empty when they are not installed. Mnemonic underscores and
+    accelerator-only entries are left out; the rest as for Django."""
+    import polib
+
+    table: dict[str, dict[str, str]] = defaultdict(dict)
+    for domain in MO_DOMAINS:
+        for path in sorted(root.glob(f"*/LC_MESSAGES/{domain}.mo")):
+            code = MO_LOCALES.get(path.parent.parent.name)
+            if code is None or languages.find(code) is None:
+                continue
+            for entry in polib.mofile(str(path)):
+                source, text = entry.msgid.strip(), entry.msgstr.strip()
+                if text and text != source and not entry.msgid_plural and "_" not in source and len(source) > 3:
+                    table[code].setdefault(source, text)
+    return dict(table)
+
+
+def translations(corpora: tuple[str, ...] = ("django", "desktop")) -> dict[str, dict[str, str]]:
+    """The chosen corpora merged ({FLORES code: {source: translation}}, the first corpus's entry first)."""
+    table: dict[str, dict[str, str]] = defaultdict(dict)
+    for corpus in corpora:
+        for code, entries in (django_translations() if corpus == "django" else desktop_translations()).items():
+            for source, text in entries.items():
+                table[code].setdefault(source, text)
+    return dict(table)
+
+
+def _name(lang: str) -> str:
     try:
-        name = languages.get(lang).name
+        return languages.get(lang).name
     except languages.UnknownLanguageError:
-        name = lang
-    return Record(
-        task="translate",
-        generator="import:django-po",
-        src_lang="eng_Latn",
-        tgt_lang=lang,
-        messages=[
-            {"role": "user", "content": f"Translate into {name}:\n\n{source}"},
-            {"role": "assistant", "content": text},
-        ],
-        meta={"source_text": source, "origin": origin},
-    )
+        return lang
+
+
+def as_row(sample: Sample, fmt: str, rng: random.Random) -> dict:
+    """`sample` as a row of an import format, the source inside the request as corpora hold it (no
+    `meta.source_text`; our own format says its languages, the others only what `--lang` tells)."""
+    name = _name(sample.lang)
+    if fmt == "alpaca":
+        instruction = rng.choice(ALPACA_INSTRUCTIONS).format(name=name)
+        return {"instruction": instruction, "input": sample.source, "output": sample.text}
+    fits_quotes = "\n" not in sample.source and '"' not in sample.source
+    request = rng.choice(REQUESTS if fits_quotes else REQUESTS[:-1]).format(name=name, source=sample.source)
+    if fmt == "sharegpt":
+        return {"conversations": [{"from": "human", "value": request}, {"from": "gpt", "value": sample.text}]}
+    messages = [{"role": "user", "content": request}, {"role": "assistant", "content": sample.text}]
+    if fmt == "messages":
+        return {"messages": messages}
+    return {"task": "translate", "generator": "import:po", "src_lang": "eng_Latn", "tgt_lang": sample.lang,
+            "messages": messages, "meta": {"origin": sample.origin}}  # fmt: skip
+
+
+def as_record(sample: Sample, fmt: str, rng: random.Random, source_lang: str = "") -> Record:
+    """The record `filter --lang <lang>` makes of `sample` written in `fmt`."""
+    langs = ImportLanguages(lang=sample.lang, source_lang=source_lang)
+    return to_record(as_row(sample, fmt, rng), fmt, sample.origin, langs)
 
 
 def _script(code: str) -> str:
     return code.split("_")[1]
 
 
-def samples(per_lang: int = 150, seed: int = 0, per_defect: int = 10) -> list[Sample]:
-    """Clean records (up to `per_lang` a language) and `per_defect` planted defects of each kind a language."""
+def sentences(text: str) -> list[str]:
+    """`text` split after its sentence-ending marks."""
+    return [part for part in SENTENCE_BREAK.split(text.strip()) if part]
+
+
+def samples(
+    per_lang: int = 150, seed: int = 0, per_defect: int = 10, corpora: tuple[str, ...] = ("django", "desktop")
+) -> list[Sample]:
+    """Clean pairs (up to `per_lang` a language) and `per_defect` planted defects of each kind a language."""
     rng = random.Random(seed)
-    table = django_translations()
+    table = translations(corpora)
     out: list[Sample] = []
     for lang in sorted(table):
         # no true duplicates, and no translation equal to its source but for case and punctuation ("Urdu" ->
@@ -128,17 +211,22 @@ def samples(per_lang: int = 150, seed: int = 0, per_defect: int = 10) -> list[Sa
         entries = list(unique.values())
         rng.shuffle(entries)
         clean = entries[:per_lang]
-        out += [Sample(translation_record(s, t, lang, f"{lang}:{i}"), "clean", lang) for i, (s, t) in enumerate(clean)]
-        out += list(_planted(lang, clean, table, rng, per_defect))
+        out += [Sample(s, t, lang, "clean", f"{lang}:{i}") for i, (s, t) in enumerate(clean)]
+        out += list(_planted(lang, clean, entries, table, rng, per_defect))
     rng.shuffle(out)
     # a duplicate comes after its original, as a repeated line of a corpus does
     return [x for x in out if x.label != "duplicate"] + [x for x in out if x.label == "duplicate"]
 
 
 def _planted(
-    lang: str, clean: list[tuple[str, str]], table: dict[str, dict[str, str]], rng: random.Random, count: int
+    lang: str,
+    clean: list[tuple[str, str]],
+    entries: list[tuple[str, str]],
+    table: dict[str, dict[str, str]],
+    rng: random.Random,
+    count: int,
 ) -> Iterator[Sample]:
-    """`count` of each defect for `lang`, built from its clean entries and the other languages' translations."""
+    """`count` of each defect for `lang`, built from its entries and the other languages' translations."""
     others = [code for code in table if code != lang and not languages_same_group(code, lang)]
 
     def elsewhere(same_script: bool) -> Iterator[Sample]:
@@ -153,25 +241,38 @@ def _planted(
                     kind = "wrong_language_short"  # reported apart: too short for any classifier
                 if made[kind] < count:
                     made[kind] += 1
-                    yield Sample(translation_record(source, table[other][source], lang, f"{kind}:{other}"), kind, lang)
+                    yield Sample(source, table[other][source], lang, kind, f"{kind}:{other}")
                 if made[kind if kind == "wrong_script" else "wrong_language"] == count:
                     return
 
+    def some(pool: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        return rng.sample(pool, min(count, len(pool)))
+
     yield from elsewhere(same_script=False)
     yield from elsewhere(same_script=True)
-    picks = rng.sample(clean, min(count, len(clean)))
-    yield from (Sample(translation_record(s, s, lang, "copy"), "copy", lang) for s, _ in picks)
-    long_ones = [(s, t) for s, t in clean if len(t) >= 40]
-    for source, text in rng.sample(long_ones, min(count, len(long_ones))):
+    yield from (Sample(s, s, lang, "copy", "copy") for s, _ in some(clean))
+    for source, text in some([(s, t) for s, t in clean if len(t) >= 40]):
         cut = rng.randint(len(text) * 2 // 5, len(text) * 7 // 10)
-        yield Sample(translation_record(source, text[:cut].rstrip(), lang, "truncated"), "truncated", lang)
-    for source, text in rng.sample(clean, min(count, len(clean))):
-        yield Sample(translation_record(source, text, lang, f"{lang}:dup"), "duplicate", lang)
-    for (source, _), (_, other_text) in zip(
-        rng.sample(clean, min(count, len(clean))), rng.sample(clean, min(count, len(clean))), strict=True
-    ):
+        yield Sample(source, text[:cut].rstrip(), lang, "truncated", "truncated")
+    yield from (Sample(s, t, lang, "duplicate", f"{lang}:dup") for s, t in some(clean))
+    for (source, _), (_, other_text) in zip(some(clean), some(clean), strict=True):
         if other_text != table[lang][source]:
-            yield Sample(translation_record(source, other_text, lang, "other_sentence"), "other_sentence", lang)
+            yield Sample(source, other_text, lang, "other_sentence", "other_sentence")
+    # from all of the language's entries (few are several sentences long), none of them a clean sample
+    rest = entries[len(clean) :] or entries
+    several = [(s, t) for s, t in rest if len(sentences(s)) >= 2 and len(sentences(t)) >= 2]
+    for source, text in some(several):
+        parts = sentences(text)
+        parts.pop(rng.randrange(len(parts)))
+        yield Sample(source, " ".join(parts), lang, "dropped_sentence", "dropped_sentence")
+    for (source, text), (_, other) in zip(some(rest), some(several or rest), strict=False):
+        added = rng.choice(sentences(other))
+        yield Sample(source, f"{text} {added}", lang, "added_sentence", "added_sentence")
+    for source, text in some([(s, t) for s, t in rest if re.search(r"\d", t)]):
+        digits = [i for i, ch in enumerate(text) if ch.isdigit()]
+        at = rng.choice(digits)
+        changed = str((int(text[at]) + rng.randint(1, 8)) % 10)
+        yield Sample(source, text[:at] + changed + text[at + 1 :], lang, "number_changed", "number_changed")
 
 
 def words_seen(text: str, source: str) -> str:
@@ -184,14 +285,18 @@ def languages_same_group(a: str, b: str) -> bool:
     return languages.same_group(a, b)
 
 
-def evaluate(items: list[Sample], config: FilterConfig | None = None) -> tuple[dict, Counter, float]:
-    """Run the filter chain over `items` (in batches, as `filter` does).
+def evaluate(
+    items: list[Sample], fmt: str = "sharegpt", config: FilterConfig | None = None, source_lang: str = ""
+) -> tuple[dict, Counter, float]:
+    """Write `items` as rows of `fmt`, read them back as `filter --lang <lang>` does, and run the filter
+    chain over them (in batches, as `filter` does).
 
     Correct records and their planted duplicates go through the whole chain, in order; the other planted
     defects through the chain without dedup, so that neither dedup takes the credit for a defect whose
     correct twin (same source) came first, nor a defect that slipped through pushes its twin out as a
     near duplicate. Returns per-language counts {lang: Counter(label -> total, label+'_ok' -> kept (clean)
-    or caught)}, the reject reasons of clean records, and records/s of the whole chain.
+    or caught, 'found' -> sources found)}, the reject reasons of clean records, and records/s (reading the
+    rows and the whole chain).
     """
     config = config or FilterConfig()
     whole = build_chain(config)
@@ -204,17 +309,21 @@ def evaluate(items: list[Sample], config: FilterConfig | None = None) -> tuple[d
         (no_dedup, [x for x in items if x.label not in ("clean", "duplicate")]),
     ):
         for batch in batched(part, 1024):
+            # the same request for the same source (a duplicate is the same row again)
+            rows = [(x, random.Random(f"{x.lang}:{x.source}")) for x in batch]
             started = time.perf_counter()
-            reasons = chain.check_batch([sample.record for sample in batch])
+            records = [as_record(sample, fmt, rng, source_lang) for sample, rng in rows]
+            reasons = chain.check_batch(records)
             seconds += time.perf_counter() - started
-            for sample, reason in zip(batch, reasons, strict=True):
+            for sample, record, reason in zip(batch, records, reasons, strict=True):
                 counts = per_lang[sample.lang]
                 counts[sample.label] += 1
+                counts["found"] += record.meta.get("source_text") is not None
                 counts[f"{sample.label}_ok"] += reason is None if sample.label == "clean" else reason is not None
                 if sample.label == "clean" and reason is not None:
                     clean_reasons[reason] += 1
                 if sample.label == "wrong_language" and reason is None:
-                    clean_reasons[f"(missed) {sample.record.meta['origin'].split(':')[1]} as {sample.lang}"] += 1
+                    clean_reasons[f"(missed) {sample.origin.split(':')[1]} as {sample.lang}"] += 1
     return per_lang, clean_reasons, len(items) / seconds
 
 
@@ -239,9 +348,10 @@ def report(per_lang: dict[str, Counter], clean_reasons: Counter, rate: float, ma
     else:
         lines = ["  ".join(f"{cell:>9}" for cell in header)] + ["  ".join(f"{c:>9}" for c in row) for row in rows]
     low = [row[0] for row in rows[:-1] if int(row[1]) >= 50 and float(row[2]) < 95.0]
+    n = sum(total[label] for label in labels)
     lines.append("")
     lines.append(
-        f"overall kept={_share(total, 'clean')}% "
+        f"overall kept={_share(total, 'clean')}% source_found={100 * total['found'] / n:.1f}% "
         + " ".join(f"{d}={_share(total, d)}%" for d in DEFECTS)
         + f" languages={len(per_lang)} records/s={rate:.0f} langs_under_95={','.join(low) or 'none'}"
     )
@@ -258,9 +368,14 @@ def main() -> None:
     parser.add_argument("--per-defect", type=int, default=10)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--markdown", action="store_true")
+    parser.add_argument("--formats", default=",".join(FORMATS), help="import formats to write the records in")
+    parser.add_argument("--corpora", default="django,desktop", help="django (the wheel's .po), desktop (GTK, GLib)")
+    parser.add_argument("--source-lang", default="", help="as filter's --source-lang (default: not given)")
     args = parser.parse_args()
-    items = samples(args.per_lang, args.seed, args.per_defect)
-    print(report(*evaluate(items), markdown=args.markdown))
+    items = samples(args.per_lang, args.seed, args.per_defect, tuple(args.corpora.split(",")))
+    for fmt in args.formats.split(","):
+        print(f"## {fmt}")
+        print(report(*evaluate(items, fmt, source_lang=args.source_lang), markdown=args.markdown))
 
 
 if __name__ == "__main__":

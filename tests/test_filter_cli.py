@@ -164,3 +164,57 @@ def test_unknown_language_on_the_command_line_is_an_error(cli_env, tmp_path):
     done = run_cli(["filter", str(path), "--out", str(tmp_path / "o"), "--lang", "lmo_latn_x"], cli_env)
     assert done.returncode == 2
     assert "unknown language" in done.stderr and "Traceback" not in done.stderr
+
+
+def _rejected_reasons(out) -> dict[str, int]:
+    return json.loads((out / "run_summary.json").read_text())["stats"]["counts"]["rejected_reason"]
+
+
+def test_imported_translations_are_checked_against_the_source_inside_the_request(cli_env, tmp_path):
+    """No `meta.source_text`: the source is the text after the request, and the checks that compare a
+    translation with its source run (a changed number is caught; command-line help whose option names a
+    translation keeps is not an echo of the request)."""
+    help_en = "Usage:\n  gresource [--section SECTION] COMMAND [ARGS…]\n\nCommands:\n  help      Show this information"
+    help_de = "Aufruf:\n  gresource [--section SECTION] BEFEHL [ARGUMENTE …]\n\nBefehle:\n  help      Diese Informationen anzeigen"
+    pairs = [*zip(ENGLISH, GOOD, strict=True), (help_en, help_de)]
+    rows = [{"conversations": [{"from": "human", "value": f"Übersetze ins Deutsche:\n\n{en}"}, {"from": "gpt", "value": de}]}
+            for en, de in pairs]  # fmt: skip
+    rows.append({"conversations": [
+        {"from": "human", "value": "Translate into German: There are 25 items in your basket."},
+        {"from": "gpt", "value": "Es gibt 52 Artikel in Ihrem Warenkorb."},
+    ]})  # fmt: skip
+    rows.append({"conversations": [{"from": "human", "value": "Übersetze bitte ins Deutsche"}, {"from": "gpt", "value": GOOD[0]}]})  # fmt: skip
+    path = tmp_path / "chats.jsonl"
+    path.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows))
+    out = tmp_path / "clean"
+    done = run_cli(["filter", str(path), "--out", str(out), "--lang", "de", "--source-lang", "en"], cli_env)
+    assert done.returncode == 0, done.stderr
+    assert _rejected_reasons(out) == {"qa_numbers:missing": 1}
+    kept = load_output(out, tmp_path)
+    assert help_de in [messages[1]["content"] for messages in kept["messages"]]
+    assert set(kept["task"]) == {"translate"}
+    summary = json.loads((out / "run_summary.json").read_text())
+    assert summary["stats"]["counts"]["source_found"] == {
+        "sharegpt: paragraphs": len(pairs),
+        "sharegpt: after_colon": 1,
+        "sharegpt: not_found": 1,
+    }
+    card = (out / "README.md").read_text()
+    assert "| sharegpt: not_found | 1 |" in card
+
+
+def test_source_field_names_where_the_source_is(cli_env, tmp_path):
+    path = tmp_path / "pairs.jsonl"
+    rows = [{"messages": [{"role": "user", "content": "Bitte auf Deutsch."}, {"role": "assistant", "content": de}], "src": en}
+            for en, de in zip(ENGLISH, GOOD, strict=True)]  # fmt: skip
+    rows[0]["messages"][1]["content"] = rows[1]["messages"][1]["content"] + " " + GOOD[0]  # a sentence added
+    path.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows))
+    out = tmp_path / "clean"
+    done = run_cli(["filter", str(path), "--out", str(out), "--lang", "de", "--source-field", "src"], cli_env)
+    assert done.returncode == 0, done.stderr
+    summary = json.loads((out / "run_summary.json").read_text())
+    assert summary["stats"]["counts"]["source_found"] == {"messages: field": len(rows)}
+    assert _rejected_reasons(out) == {"length_ratio:too_long": 1}  # the added sentence
+
+    wrong = run_cli(["filter", str(path), "--out", str(tmp_path / "x"), "--source-lang", "klingonish"], cli_env)
+    assert wrong.returncode == 2 and "--source-lang: unknown language 'klingonish'" in wrong.stderr

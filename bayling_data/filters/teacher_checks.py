@@ -66,9 +66,9 @@ class RoundTrip(_AskingCheck):
 
     async def acheck(self, record: Record) -> str | None:
         for source, src, translation, tgt in translation_pairs(record):
-            if src == tgt:
+            source_lang = languages.find(src)
+            if src == tgt or source_lang is None:  # an import's source of no stated language: no way back
                 continue
-            source_lang = languages.get(src)
             prompt = render_prompt("translate_text", lang=source_lang, text=translation)
             answer = await self.ask(prompt, self.max_tokens)
             if answer is None:

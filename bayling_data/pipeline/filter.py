@@ -12,13 +12,14 @@ from bayling_data.export.sinks import OUTPUT_HELP, sink
 from bayling_data.export.writer import DatasetOptions, OutputFolder, PartWriter, ShardOptions
 from bayling_data.filters import FilterChain
 from bayling_data.filters.base import BATCH_SIZE, batched
+from bayling_data.languages import check_flag
 from bayling_data.languages import get as get_language
 from bayling_data.options import REQUIRED, option
 from bayling_data.pipeline.finish import finish, keep_or_reject
 from bayling_data.progress import RunProgress
 from bayling_data.records import Record
 from bayling_data.run_state import RunState
-from bayling_data.sources.formats import FORMATS, BadContent, detect_format, to_record
+from bayling_data.sources.formats import FORMATS, BadContent, ImportLanguages, detect_format, to_record
 from bayling_data.sources.readers import InputError, SkipCounter, bad_input, count_rows, iter_rows
 from bayling_data.stats import RunStats
 
@@ -34,7 +35,15 @@ class FilterOptions:
     format: Optional[str] = option(
         None, "Format of the input: bayling, sharegpt, alpaca or messages (default: detected).", choices=FORMATS
     )
-    lang: Optional[str] = option(None, "Language every turn should be in (enables language ID on imports).")
+    lang: Optional[str] = option(
+        None, "Language the answers (and requests without a source) are in: enables language ID on imports."
+    )
+    source_lang: Optional[str] = option(
+        None, "Language of the texts translation requests point at (default: not checked, its script inferred)."
+    )
+    source_field: Optional[str] = option(
+        None, "Column or meta key holding a translation's source (default: found in the user turn or `input`)."
+    )
     on_error: str = option("fail", "fail (default) or skip malformed lines.", choices=("fail", "skip"))
     output: str = option("parquet", OUTPUT_HELP, flag="--output-format")
     overwrite: bool = option(False, "Replace --out if it holds an earlier output.")
@@ -49,12 +58,18 @@ class FilterOptions:
 
     def validate(self) -> None:
         """The language and the output format, before anything is read (ValueError naming the flag)."""
-        _ = self.lang_code, sink(self.output)
+        _ = self.import_languages, sink(self.output)
 
     @functools.cached_property
-    def lang_code(self) -> str:
-        """--lang as a FLORES code ('' when not given: no language is declared)."""
-        return get_language(self.lang).code if self.lang else ""
+    def import_languages(self) -> ImportLanguages:
+        """--lang and --source-lang as FLORES codes ('' when not given: no language is declared)."""
+        check_flag("--lang", [self.lang] if self.lang else [])
+        check_flag("--source-lang", [self.source_lang] if self.source_lang else [])
+        return ImportLanguages(
+            get_language(self.lang).code if self.lang else "",
+            get_language(self.source_lang).code if self.source_lang else "",
+            self.source_field,
+        )
 
 
 def iter_input_records(options: FilterOptions, skips: SkipCounter) -> Iterator[tuple[Record, str | None]]:
@@ -71,7 +86,7 @@ def iter_input_records(options: FilterOptions, skips: SkipCounter) -> Iterator[t
                         f"pass --format ({', '.join(FORMATS)})"
                     )
             try:
-                yield to_record(row, fmt, where, options.lang_code), None
+                yield to_record(row, fmt, where, options.import_languages), None
             except BadContent as error:
                 if options.on_error != "skip":
                     raise InputError(f"{error}; use --on-error skip to keep such records apart as rejected") from None
@@ -91,7 +106,14 @@ async def run_filter(
     folder = OutputFolder(options.out)
     folder.refuse_inputs(options.inputs)
     folder.prepare(resume=False, overwrite=options.overwrite, can_resume=False)
-    config = {"inputs": [str(p) for p in options.inputs], "format": options.format, "lang": options.lang_code}
+    langs = options.import_languages
+    config = {
+        "inputs": [str(p) for p in options.inputs],
+        "format": options.format,
+        "lang": langs.lang,
+        "source_lang": langs.source_lang,
+        "source_field": langs.source_field,
+    }
     state = RunState(config={**config, "on_error": options.on_error})
     writer = PartWriter(folder, state)
     stats = RunStats()

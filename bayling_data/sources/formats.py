@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from bayling_data.records import Record, meta_problem
 from bayling_data.sources.readers import InputError
 from bayling_data.text.answers import joined_parts
+from bayling_data.text.source_finder import FoundSource, find_in_user_turn, is_translation_request, unquoted
 
 FORMATS = ("bayling", "sharegpt", "alpaca", "messages")
 CHAT_ROLES = frozenset({"system", "user", "assistant"})
@@ -125,14 +127,36 @@ def _chat_messages(row: dict[str, Any], fmt: str, where: str) -> list[dict[str, 
     raise InputError(f"unknown --format {fmt!r}; choose from {', '.join(FORMATS)}")
 
 
-def to_record(row: dict[str, Any], fmt: str, where: str, lang: str = "") -> Record:
+@dataclass(frozen=True)
+class ImportLanguages:
+    """What an import says of its languages: the answers' (`--lang`), the sources' (`--source-lang`), and
+    where a translation's source is kept when not in the user turn (`--source-field`: a column or meta key)."""
+
+    lang: str = ""
+    source_lang: str = ""
+    source_field: str | None = None
+
+
+def to_record(row: dict[str, Any], fmt: str, where: str, langs: ImportLanguages | None = None) -> Record:
     """Convert one row of a known format (InputError with its location when it does not fit; BadContent, with
-    the record, when a message's content is not text)."""
+    the record, when a message's content is not text).
+
+    A translation request's source is looked for (`--source-field`, an Alpaca `input`, or inside the user
+    turn) and, when found, the record becomes a translation record with `meta.source_text`, so that every
+    check that compares a translation with its source runs on it; `meta.source_found` says how it was found
+    (`not_found` for a translation request whose text could not be told apart)."""
+    langs = langs or ImportLanguages()
     if fmt == "bayling":
         record = _bayling_record(row, where)
+        if record.meta.get("source_text") is None and (langs.source_field or record.task == "translate"):
+            _as_translation(record, _source_of(row, fmt, record, langs.source_field, where))
     else:
         messages = _chat_messages(row, fmt, where)
-        record = Record("chat", f"import:{fmt}", lang, lang, messages, meta={"origin": where})
+        record = Record("chat", f"import:{fmt}", langs.lang, langs.lang, messages, meta={"origin": where})
+        found = _source_of(row, fmt, record, langs.source_field, where)
+        if found is not None:  # a translation record: its source is in the language --source-lang names
+            record = Record("translate", record.generator, langs.source_lang, langs.lang, messages, meta=record.meta)
+            _as_translation(record, found)
     bad = [position for position, m in enumerate(record.messages, start=1) if not isinstance(m["content"], str)]
     if bad:
         value = record.messages[bad[0] - 1]["content"]
@@ -143,3 +167,46 @@ def to_record(row: dict[str, Any], fmt: str, where: str, lang: str = "") -> Reco
         record.__post_init__()  # the id of what is stored
         raise BadContent(f"{where}: message {bad[0]} content must be text, got {value!r}", record)
     return record
+
+
+def _first_user_turn(record: Record) -> int | None:
+    return next((i for i, m in enumerate(record.messages) if m["role"] == "user"), None)
+
+
+def _source_of(row: dict[str, Any], fmt: str, record: Record, field_name: str | None, where: str) -> FoundSource | None:
+    """The source of a translation record; None when the row asks for no translation, and a FoundSource with
+    no text (`not_found`) when it asks for one but its text cannot be told apart from the request."""
+    position = _first_user_turn(record)
+    turn = record.messages[position]["content"] if position is not None else None
+    if field_name:
+        value = row.get(field_name, record.meta.get(field_name))
+        if value is not None and not isinstance(value, str):
+            raise InputError(f"{where}: --source-field {field_name} must hold text, got {type(value).__name__}")
+        return FoundSource(unquoted(value), "field", "") if value and value.strip() else None
+    if not isinstance(turn, str):
+        return None
+    if fmt == "alpaca" and isinstance(row.get("input"), str) and row["input"].strip():
+        instruction = row.get("instruction")
+        if isinstance(instruction, str) and is_translation_request(instruction):
+            return FoundSource(unquoted(row["input"]), "input", instruction)
+        return None
+    found = find_in_user_turn(turn)
+    if found is None and is_translation_request(turn):
+        return FoundSource("", "not_found", turn)
+    return found
+
+
+def _as_translation(record: Record, found: FoundSource | None) -> None:
+    """Give `record` the facts of a translation: its source, how it was found, and no language expected of
+    the user turn that holds it (request and source may be in two languages; the source is checked apart)."""
+    if found is None:
+        return
+    record.meta["source_found"] = found.how
+    if found.text:
+        record.meta["source_text"] = found.text
+    position = _first_user_turn(record)
+    if "turn_langs" not in record.meta and record.tgt_lang:
+        by_role = {"user": record.src_lang or None, "assistant": record.tgt_lang}
+        record.meta["turn_langs"] = [
+            None if i == position else by_role.get(m["role"]) for i, m in enumerate(record.messages)
+        ]

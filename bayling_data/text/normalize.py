@@ -10,7 +10,10 @@ import regex
 
 _PUNCTUATION_AND_SPACE = regex.compile(r"[^\p{L}\p{M}\p{N}]+")
 _ASCII_NON_WORD_TO_SPACE = bytes(c if chr(c).isalnum() else ord(" ") for c in range(256))
-_TOKEN = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]|[^\W_]+", re.UNICODE)
+# One CJK character, or a run of anything else but spaces: normalized text holds only letters, the marks
+# Indic scripts write vowels with (which `\w` does not match), digits and single spaces.
+_CJK = "\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af"
+_TOKEN = re.compile(rf"[{_CJK}]|[^\s{_CJK}]+")
 
 
 @functools.lru_cache(maxsize=16_384)  # several steps normalize the same answer: it is worked out once

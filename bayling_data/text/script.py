@@ -116,3 +116,15 @@ def outweighing_script(text: str, script: str) -> str | None:
         return None
     weight, name = max(others)
     return name if weight > mine else None
+
+
+def main_script(text: str) -> str | None:
+    """The writing system (ISO 15924 code) most of `text`'s letters are in, or None (no letters)."""
+    if text.isascii():
+        return "Latn" if script_share(text, "Latn") else None
+    codes = _codes(text)
+    if not np.count_nonzero(codes):
+        return None
+    counts = {code: int(np.count_nonzero(codes & bit)) for code, bit in _BITS.items()}
+    best = max(counts, key=counts.__getitem__)  # the first of a tie: Hans before Hant and Jpan (Han only)
+    return best if counts[best] else None
