@@ -170,20 +170,22 @@ def _rejected_reasons(out) -> dict[str, int]:
     return json.loads((out / "run_summary.json").read_text())["stats"]["counts"]["rejected_reason"]
 
 
+def _chat(request: str, answer: str) -> dict:
+    return {"conversations": [{"from": "human", "value": request}, {"from": "gpt", "value": answer}]}
+
+
+HELP_EN = "Usage:\n  gresource [--section SECTION] COMMAND [ARGS…]\n\nCommands:\n  help      Show this information"
+HELP_DE = "Aufruf:\n  gresource [--section SECTION] BEFEHL [ARGUMENTE …]\n\nBefehle:\n  help      Hilfe anzeigen"
+
+
 def test_imported_translations_are_checked_against_the_source_inside_the_request(cli_env, tmp_path):
     """No `meta.source_text`: the source is the text after the request, and the checks that compare a
     translation with its source run (a changed number is caught; command-line help whose option names a
     translation keeps is not an echo of the request)."""
-    help_en = "Usage:\n  gresource [--section SECTION] COMMAND [ARGS…]\n\nCommands:\n  help      Show this information"
-    help_de = "Aufruf:\n  gresource [--section SECTION] BEFEHL [ARGUMENTE …]\n\nBefehle:\n  help      Diese Informationen anzeigen"
-    pairs = [*zip(ENGLISH, GOOD, strict=True), (help_en, help_de)]
-    rows = [{"conversations": [{"from": "human", "value": f"Übersetze ins Deutsche:\n\n{en}"}, {"from": "gpt", "value": de}]}
-            for en, de in pairs]  # fmt: skip
-    rows.append({"conversations": [
-        {"from": "human", "value": "Translate into German: There are 25 items in your basket."},
-        {"from": "gpt", "value": "Es gibt 52 Artikel in Ihrem Warenkorb."},
-    ]})  # fmt: skip
-    rows.append({"conversations": [{"from": "human", "value": "Übersetze bitte ins Deutsche"}, {"from": "gpt", "value": GOOD[0]}]})  # fmt: skip
+    pairs = [*zip(ENGLISH, GOOD, strict=True), (HELP_EN, HELP_DE)]
+    rows = [_chat(f"Übersetze ins Deutsche:\n\n{en}", de) for en, de in pairs]
+    rows.append(_chat("Translate into German: There are 25 items in your basket.", "Es gibt 52 Artikel im Korb."))
+    rows.append(_chat("Übersetze bitte ins Deutsche", GOOD[0]))  # no text to translate: not found
     path = tmp_path / "chats.jsonl"
     path.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows))
     out = tmp_path / "clean"
@@ -191,22 +193,19 @@ def test_imported_translations_are_checked_against_the_source_inside_the_request
     assert done.returncode == 0, done.stderr
     assert _rejected_reasons(out) == {"qa_numbers:missing": 1}
     kept = load_output(out, tmp_path)
-    assert help_de in [messages[1]["content"] for messages in kept["messages"]]
+    assert HELP_DE in [messages[1]["content"] for messages in kept["messages"]]
     assert set(kept["task"]) == {"translate"}
-    summary = json.loads((out / "run_summary.json").read_text())
-    assert summary["stats"]["counts"]["source_found"] == {
-        "sharegpt: paragraphs": len(pairs),
-        "sharegpt: after_colon": 1,
-        "sharegpt: not_found": 1,
-    }
-    card = (out / "README.md").read_text()
-    assert "| sharegpt: not_found | 1 |" in card
+    found = json.loads((out / "run_summary.json").read_text())["stats"]["counts"]["source_found"]
+    assert found == {"sharegpt: paragraphs": len(pairs), "sharegpt: after_colon": 1, "sharegpt: not_found": 1}
+    assert "| sharegpt: not_found | 1 |" in (out / "README.md").read_text()
 
 
 def test_source_field_names_where_the_source_is(cli_env, tmp_path):
     path = tmp_path / "pairs.jsonl"
-    rows = [{"messages": [{"role": "user", "content": "Bitte auf Deutsch."}, {"role": "assistant", "content": de}], "src": en}
-            for en, de in zip(ENGLISH, GOOD, strict=True)]  # fmt: skip
+    rows = [
+        {"messages": [{"role": "user", "content": "Auf Deutsch."}, {"role": "assistant", "content": de}], "src": en}
+        for en, de in zip(ENGLISH, GOOD, strict=True)
+    ]
     rows[0]["messages"][1]["content"] = rows[1]["messages"][1]["content"] + " " + GOOD[0]  # a sentence added
     path.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows))
     out = tmp_path / "clean"

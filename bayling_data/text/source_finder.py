@@ -112,7 +112,7 @@ def _names_a_language(text: str) -> bool:
 
 
 def _after_colon(line: str) -> FoundSource | None:
-    """"Translate into French: Hello" (the first colon after the request word that no quotes enclose)."""
+    """ "Translate into French: Hello" (the first colon after the request word that no quotes enclose)."""
     request_word = TRANSLATE_WORDS.search(line)
     if request_word is None:
         return None
