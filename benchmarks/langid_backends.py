@@ -11,10 +11,11 @@ record. Also: the languages the vote accepts least often and the languages it mi
 from __future__ import annotations
 
 import argparse
+import random
 import time
 from collections import Counter, defaultdict
 
-from real_translations import SHORT, samples, words_seen
+from real_translations import SHORT, as_record, samples, words_seen
 
 from bayling_data.filters.langid import LanguageFilter
 from bayling_data.text.langid_backends import BACKENDS, _Labelled
@@ -64,9 +65,9 @@ def measure(step: LanguageFilter, items: list) -> dict:
     mistaken: Counter = Counter()
     per_lang: dict[str, Counter] = defaultdict(Counter)
     started = time.perf_counter()
-    for sample in items:
-        reason = step.check(sample.record)
-        size = len(sample.record.messages[-1]["content"])
+    for sample, record in items:
+        reason = step.check(record)
+        size = len(sample.text)
         bucket = next(f"{lo}-{hi if hi < 10**9 else ''}" for lo, hi in BUCKETS if size < hi)
         good = reason is None if sample.label == "clean" else reason is not None
         counts[sample.label][bucket] += 1
@@ -76,8 +77,8 @@ def measure(step: LanguageFilter, items: list) -> dict:
         if sample.label == "clean":
             per_lang[sample.lang]["n"] += 1
             per_lang[sample.lang]["ok"] += good
-            if not good and "guesses" in sample.record.scores.get("langid", {}):
-                mistaken[(sample.lang, sample.record.scores["langid"]["guesses"][0])] += 1
+            if not good and "guesses" in record.scores.get("langid", {}):
+                mistaken[(sample.lang, record.scores["langid"]["guesses"][0])] += 1
     seconds = time.perf_counter() - started
     return {"counts": counts, "seconds": seconds, "mistaken": mistaken, "per_lang": per_lang}
 
@@ -89,10 +90,9 @@ def main() -> None:
     args = parser.parse_args()
     # the texts long enough for a classifier, as the filter sees them (shorter ones get the script check only)
     items = [
-        s
-        for s in samples(args.per_lang)
-        if s.label in ("clean", "wrong_language")
-        and len(words_seen(s.record.messages[-1]["content"], s.record.meta["source_text"])) >= SHORT
+        (s, as_record(s, "sharegpt", random.Random(s.source)))
+        for s in samples(args.per_lang, corpora=("django",))
+        if s.label in ("clean", "wrong_language") and len(words_seen(s.text, s.source)) >= SHORT
     ]
     buckets = [f"{lo}-{hi if hi < 10**9 else ''}" for lo, hi in BUCKETS]
     header = [
