@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,7 +25,9 @@ TABLES = (
     "user_turns",  # who wrote the user turns of kept records (template, teacher) and the fallbacks
     "cut_short",  # dialogues kept with fewer turns than planned, by the reason their next turn failed
     "source_found",  # imported translation records by format and how their source was found (or not_found)
+    "semantic_margin",  # records by target language and band of semantic margin ("deu_Latn 0.96"), kept or not
 )
+MARGIN_BAND = 0.02  # width of the semantic margin bands counted
 
 
 @dataclass
@@ -79,6 +82,10 @@ class RunStats:
     def _count_source(self, record: Record) -> None:
         if how := record.meta.get("source_found"):
             self.counts["source_found"][f"{record.generator.removeprefix('import:')}: {how}"] += 1
+        margin = (record.scores.get("semantic") or {}).get("margin")
+        if isinstance(margin, (int, float)):
+            band = math.floor(margin / MARGIN_BAND) * MARGIN_BAND
+            self.counts["semantic_margin"][f"{record.tgt_lang or '?'} {band:.2f}"] += 1
 
     def _count_unknown(self, record: Record) -> None:
         for code in {record.src_lang, record.tgt_lang} - {""}:

@@ -13,6 +13,7 @@ from conftest import load_output, run_cli
 
 from bayling_data.filters.semantic import Faithfulness
 from bayling_data.sources.formats import ImportLanguages, to_record
+from bayling_data.view.data import Dataset, Query
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 import real_translations  # a benchmark script, found through the path above
@@ -67,6 +68,19 @@ def test_filter_runs_the_check_from_a_flag(cli_env, tmp_path, german_pairs):
     assert reasons.get("semantic:unfaithful", 0) >= 1  # the others: caught by the cheaper checks first
     kept = load_output(out, tmp_path)
     assert all("semantic" in json.loads(scores) for scores in kept["scores"])
+
+    # the viewer: a facet of margin bands, and the lowest margins first
+    dataset = Dataset(out)
+    dataset.build_index()
+    bands = dict(dataset.facet_counts(Query())["semantic"])
+    assert sum(bands.values()) >= 30 and all(len(band) == 9 for band in bands)  # "0.94-0.96"
+    first = dataset.browse(Query.from_params({"sort": "semantic"}))[0]
+    margins = [dataset.record(row["filename"], row["file_row_number"])["scores"] for row in first]
+    values = [m["semantic"]["margin"] for m in margins if "margin" in m.get("semantic", {})]
+    assert values == sorted(values) and len(values) >= 20
+    band = min(bands)
+    in_band = dataset.browse(Query.from_params({"semantic": band}))[0]
+    assert len(in_band) == bands[band]
 
     wrong = run_cli(["filter", str(path), "--out", str(tmp_path / "x"), "--semantic-min-margin", "0.96",
                      "--semantic-model", str(tmp_path / "none.bin")], cli_env)  # fmt: skip

@@ -84,6 +84,35 @@ def spend_table(spend: dict[str, int]) -> str:
     return "\n".join(lines)
 
 
+def semantic_table(bands: dict[str, int]) -> str:
+    """Per target language: records with a semantic margin, and its 10th percentile and median (by band)."""
+    by_lang: dict[str, list[tuple[float, int]]] = {}
+    for key, count in bands.items():
+        lang, _, band = key.rpartition(" ")
+        by_lang.setdefault(lang, []).append((float(band), count))
+    lines = [
+        "### Semantic margin of translations, per target language (bands of 0.02; low: meaning likely lost)",
+        "",
+        "| language | scored | 10th percentile | median |",
+        "|---|---:|---:|---:|",
+    ]
+    for lang, counts in sorted(by_lang.items()):
+        counts.sort()
+        total = sum(count for _, count in counts)
+        low, median = _band_at(counts, total * 0.1), _band_at(counts, total * 0.5)
+        lines.append(f"| {lang} | {total} | {low:.2f} | {median:.2f} |")
+    return "\n".join(lines)
+
+
+def _band_at(counts: list[tuple[float, int]], rank: float) -> float:
+    seen = 0
+    for band, count in counts:
+        seen += count
+        if seen > rank:
+            return band
+    return counts[-1][0]
+
+
 def stats_tables(stats: dict[str, Any]) -> str:
     """Every non-empty table of a run's stats (shares of records kept for the language table, whose records
     count twice)."""
@@ -93,6 +122,8 @@ def stats_tables(stats: dict[str, Any]) -> str:
             continue
         if name == "spend":
             tables.append(spend_table(counts))
+        elif name == "semantic_margin":
+            tables.append(semantic_table(counts))
         else:
             total = stats["kept"] if name == "language" else None
             tables.append(markdown_table(TABLE_TITLES.get(name, name), counts, total))

@@ -32,7 +32,9 @@ FACETS = {  # facet name -> SQL over the index
     "instruction_lang": "instruction_lang",
     "reject_reason": "reject_reason",
     "reject_step": "reject_step",
+    "semantic": "semantic_band",
 }
+SORTS = {"": "ordinal", "semantic": "semantic_margin ASC NULLS LAST, ordinal"}  # sort key -> ORDER BY
 LIST_COLUMNS = "split, filename, file_row_number, id, task, src_lang, tgt_lang, messages, reject_reason"
 
 
@@ -50,6 +52,7 @@ class Query:
     text: str = ""
     facets: dict[str, str] = field(default_factory=dict)
     page: int = 0
+    sort: str = ""  # "" (shard order) or "semantic" (lowest semantic margin first)
 
     @classmethod
     def from_params(cls, params: Any) -> Query:
@@ -59,7 +62,8 @@ class Query:
             page = min(max(0, int(params.get("page", 0))), MAX_PAGE)
         except ValueError:
             page = 0
-        return cls(str(params.get("q", "")).strip(), facets, page)
+        sort = str(params.get("sort", ""))
+        return cls(str(params.get("q", "")).strip(), facets, page, sort if sort in SORTS else "")
 
 
 class Dataset:
@@ -186,13 +190,15 @@ class Dataset:
         """One page of records matching the query (in shard order), and whether there are more."""
         limit = f"LIMIT {PAGE_SIZE + 1} OFFSET {query.page * PAGE_SIZE}"
         where, params = self._where(query)
-        if query.facets:
+        if query.facets or query.sort:
             self.index_ready.wait()
             if self.index_error:
                 raise RuntimeError(f"the facet index could not be built ({self.index_error})")
-        if query.facets and not query.text:  # the index alone finds them; only their shards are read
+        if (query.facets or query.sort) and not query.text:  # the index finds them; only their shards are read
+            condition = f"WHERE {where}" if where else ""
             addresses = self.query(
-                f"SELECT filename, file_row_number FROM facets WHERE {where} ORDER BY ordinal {limit}", params
+                f"SELECT filename, file_row_number FROM facets {condition} ORDER BY {SORTS[query.sort]} {limit}",
+                params,
             )
             rows = self.fetch([(f, int(r)) for f, r in addresses])
         else:
@@ -205,7 +211,8 @@ class Dataset:
                     f"(filename, file_row_number) IN (SELECT filename, file_row_number FROM facets WHERE {where})"
                 )
             condition = f"WHERE {' AND '.join(conditions)}" if conditions else ""
-            rows = self.rows(f"SELECT {LIST_COLUMNS} FROM records {condition} {limit}", params)
+            order = f"ORDER BY {SEMANTIC_MARGIN} ASC NULLS LAST" if query.sort == "semantic" else ""
+            rows = self.rows(f"SELECT {LIST_COLUMNS} FROM records {condition} {order} {limit}", params)
         return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
 
     def facet_counts(self, query: Query) -> dict[str, list[tuple[str, int]]] | None:
@@ -259,7 +266,8 @@ def _rows_in(filename: str) -> int:
     return sink_of(Path(filename)).count_rows(Path(filename))
 
 
-_INDEX_SQL = """
+SEMANTIC_MARGIN = "TRY_CAST(json_extract(scores, '$.semantic.margin') AS DOUBLE)"
+_INDEX_SQL = f"""
 SELECT row_number() OVER () AS ordinal, filename, file_row_number, split, task, generator, src_lang, tgt_lang,
        coalesce(src_lang, '?') || ' -> ' || coalesce(tgt_lang, '?') AS direction,
        json_extract_string(meta, '$.instruction_lang') AS instruction_lang,
@@ -267,7 +275,11 @@ SELECT row_number() OVER () AS ordinal, filename, file_row_number, split, task, 
        reject_reason, split_part(reject_reason, ':', 1) AS reject_step,
        len(messages) AS messages_count,
        list_sum(list_transform(list_filter(messages, lambda m: m.role = 'assistant'), lambda m: length(m.content)))
-           AS answer_chars
+           AS answer_chars,
+       {SEMANTIC_MARGIN} AS semantic_margin,
+       -- bands of 0.02 (a margin of 0.957 is in "0.94-0.96")
+       printf('%.2f-%.2f', floor({SEMANTIC_MARGIN} * 50) / 50, floor({SEMANTIC_MARGIN} * 50) / 50 + 0.02)
+           AS semantic_band
 FROM records
 """
 

@@ -40,6 +40,7 @@ FACET_TITLES = {
     "instruction_lang": "Instruction language",
     "reject_step": "Rejected by step",
     "reject_reason": "Reject reason",
+    "semantic": "Semantic margin",
 }
 
 
@@ -160,7 +161,7 @@ def _page(name: str, **values: Any) -> web.Response:
 
 def _link(query: Query, **changes: Any) -> str:
     """The browse URL of `query` with some parameters changed (None removes one); page resets to 0."""
-    params: dict[str, Any] = {"q": query.text, **query.facets}
+    params: dict[str, Any] = {"q": query.text, "sort": query.sort, **query.facets}
     params.update(changes)
     return "/browse?" + urlencode({k: v for k, v in params.items() if v not in (None, "", 0)})
 

@@ -36,3 +36,15 @@ def test_language_shares_are_of_records_and_rejects_by_language_sum_to_the_rejec
     assert spend["requests"] == ["8", "4", "33.3%"]  # requests with requests, tokens with tokens
     assert spend["prompt tokens"] == ["400", "100", "20.0%"]
     assert not re.search(r"\| kept_requests \|", tables)
+
+
+def test_semantic_margins_are_summed_up_per_language():
+    stats = RunStats()
+    for margin in (0.90, 0.97, 1.01, 1.02, 1.03, 1.05, 1.05, 1.06, 1.08, 1.10):
+        record = _record("eng_Latn", "deu_Latn", 1)
+        record.scores["semantic"] = {"cosine": 0.9, "margin": margin}
+        stats.add_kept(record)
+    unscored = _record("eng_Latn", "fra_Latn", 1)
+    stats.add_rejected("semantic:unfaithful", unscored)  # a cosine only: no margin band
+    rows = _rows(stats_tables(stats.to_dict()), "Semantic margin of translations")
+    assert rows == [["deu_Latn", "10", "0.96", "1.04"]]
