@@ -67,3 +67,4 @@ def test_planted_defects_are_caught(outcome):
     assert share(total, "copy") == 1.0
     assert share(total, "duplicate") == 1.0
     assert share(total, "other_sentence") >= 0.5  # with no teacher request
+    assert share(total, "dropped_sentence") >= 0.85  # fewer sentences than the source, and shorter

@@ -208,3 +208,34 @@ class Shape(Filter):
                 record.scores["shape"] = differences
                 return "mismatch"
         return None
+
+
+class Sentences(Filter):
+    """Rejects a translation that has fewer sentences than its source of two or more and is also markedly
+    shorter: a sentence left out. Each sign alone is common in good translations (translators merge
+    sentences; languages differ in length); together they are rare (measured on real translations:
+    `benchmarks/real_translations.py`)."""
+
+    name = "sentences"
+    order = 77
+
+    @dataclass
+    class Options:
+        max_dropped_ratio: float = option(
+            0.8,
+            "a translation with fewer sentences than its source lost one when it is also shorter than this "
+            "share of it (script-adjusted)",
+            low=0.0,
+            high=2.0,
+        )
+
+    def check(self, record: Record) -> str | None:
+        for source, src, translation, tgt in translation_pairs(record):
+            in_source = len(_SENTENCE_BREAK.findall(source.strip())) + 1
+            in_translation = len(_SENTENCE_BREAK.findall(translation.strip())) + 1
+            if in_source >= 2 and in_translation < in_source:
+                ratio = length_ratio(source, src, translation, tgt)
+                if ratio < self.options.max_dropped_ratio:
+                    record.scores["sentences"] = {"source": in_source, "translation": in_translation}
+                    return "fewer_than_source"
+        return None
