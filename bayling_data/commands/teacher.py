@@ -37,9 +37,19 @@ def teacher_serve(
 def teacher_mock(
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8081,
     latency: Annotated[float, typer.Option(help="Seconds added to every answer.")] = 0.0,
+    fail_langs: Annotated[
+        str, typer.Option(help="Languages it cannot write (codes, comma-separated): it answers them in another.")
+    ] = "",
 ) -> None:
     """Run a deterministic fake OpenAI-compatible teacher (no model) for dry runs of a pipeline."""
-    from bayling_data.testing.mock_teacher import MockState, serve_forever
+    from bayling_data.languages import UnknownLanguageError, check_flag, get
+    from bayling_data.testing.mock_teacher import Faults, MockState, serve_forever
 
+    codes = [code.strip() for code in fail_langs.split(",") if code.strip()]
+    try:
+        check_flag("--fail-langs", codes)
+    except UnknownLanguageError as error:
+        raise fail(str(error)) from None
+    faults = Faults(fail_langs=tuple(get(code).code for code in codes))
     err.print(f"mock teacher at http://127.0.0.1:{port}/v1", highlight=False)
-    serve_forever(MockState(latency=latency), port)
+    serve_forever(MockState(latency=latency, faults=faults), port)

@@ -156,6 +156,7 @@ class Faults:
     malformed_json: float = 0.0
     drop_connection: float = 0.0
     wrong_language: float = 0.0  # free-text answers in another language (decided by the request's hash)
+    fail_langs: tuple[str, ...] = ()  # languages it cannot write: answers asked in them come in another one
     seed: int = 0
 
 
@@ -203,16 +204,24 @@ class MockState:
         return headers, remaining < 0
 
 
-def answer(body: dict[str, Any], phrasebook: dict[str, str] | None = None, wrong_language: float = 0.0) -> str:
+def answer(
+    body: dict[str, Any],
+    phrasebook: dict[str, str] | None = None,
+    wrong_language: float = 0.0,
+    fail_langs: tuple[str, ...] = (),
+) -> str:
     """The deterministic answer to a chat request body. A translation request for a text in `phrasebook`
     gets the phrasebook's translation (a faithful teacher, for round-trip checks); a share
-    `wrong_language` of free-text answers comes in another language."""
+    `wrong_language` of free-text answers comes in another language, and every answer asked in one of
+    `fail_langs`."""
     messages = body.get("messages", [])
     text = "\n".join(str(m.get("content", "")) for m in messages)
     digest = hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).digest()
     rng = random.Random(digest)
     langs = OUTPUT_LANGUAGE.findall(text)
     lang = langs[-1] if langs else FALLBACK
+    if lang in fail_langs:  # a language this teacher cannot write: it answers in another
+        lang = "deu_Latn" if lang == FALLBACK else FALLBACK
     last = str(messages[-1].get("content", "")) if messages else ""
     if (body.get("response_format") or {}).get("type") == "json_object":
         return json.dumps(_json_answer(last, lang, rng), ensure_ascii=False)
@@ -393,7 +402,7 @@ def _completion(body: dict[str, Any], state: MockState) -> dict[str, Any]:
     state.unique_requests.add(hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest())
     last = str((body.get("messages") or [{}])[-1].get("content", ""))
     state.counters.update(f"task:{task.strip()}" for task in TASK.findall(last)[:1])  # what was asked, by kind
-    content = answer(body, state.phrasebook, state.faults.wrong_language)
+    content = answer(body, state.phrasebook, state.faults.wrong_language, state.faults.fail_langs)
     max_tokens = int(body.get("max_tokens") or 1_000_000)
     words = content.split(" ")
     finish = "stop"
