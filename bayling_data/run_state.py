@@ -9,7 +9,9 @@ from typing import Any
 
 from bayling_data.stats import RunStats
 
-SUMMARY_FIELDS = ("config", "filters", "stats", "diversity", "skipped", "usage", "shards", "prompt_hashes")
+SUMMARY_FIELDS = (
+    "config", "filters", "stats", "balance", "diversity", "skipped", "usage", "shards", "prompt_hashes",
+)  # fmt: skip
 
 
 @dataclass
@@ -29,6 +31,7 @@ class RunState:
     diversity: dict[str, Any] = field(default_factory=dict)
     shards: dict[str, list[str]] = field(default_factory=dict)
     charts: list[list[str]] = field(default_factory=list)  # (title, path) of the card's charts
+    balance: dict[str, Any] = field(default_factory=dict)  # generate: planned against kept, shortfalls, warnings
     version: int = 1
 
     def to_dict(self) -> dict[str, Any]:

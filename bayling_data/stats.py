@@ -19,12 +19,16 @@ TABLES = (
     "instruction_lang",
     "rejected_reason",
     "rejected_language",
+    "rejected_by_language",  # "<language>\t<reason>": a rejected record counts for its source and its target
+    "rejected_by_direction",  # "<src> -> <tgt>\t<reason>"
     "unknown_language",
     "script_only_language",
     "spend",  # requests and tokens that went into kept and into rejected records
     "user_turns",  # who wrote the user turns of kept records (template, teacher) and the fallbacks
     "cut_short",  # dialogues kept with fewer turns than planned, by the reason their next turn failed
+    "cut_by_turn_type",  # "<turn type>\t<reason>": the planned turn that failed, cutting a kept dialogue short
     "source_found",  # imported translation records by format and how their source was found (or not_found)
+    "turn_type_planned",  # turns the kept dialogues were planned with (kept ones and those cut off after)
     "semantic_margin",  # records by target language and band of semantic margin ("deu_Latn 0.96"), kept or not
 )
 MARGIN_BAND = 0.02  # width of the semantic margin bands counted
@@ -52,12 +56,18 @@ class RunStats:
         c["task"][record.task] += 1
         for turn in record.meta.get("plan", []):
             c["turn_type"][turn] += 1
+        cut = record.meta.get("cut_short")
+        for turn in (cut or {}).get("planned") or record.meta.get("plan", []):
+            c["turn_type_planned"][turn] += 1
         if instr := record.meta.get("instruction_lang"):
             c["instruction_lang"][instr] += 1
         for writer in record.meta.get("user_turn_writers", []):
             c["user_turns"][writer] += 1
-        if cut := record.meta.get("cut_short"):
+        if cut:
             c["cut_short"][cut.get("reason", "?")] += 1
+            planned, made = cut.get("planned") or [], len(record.meta.get("plan", []))
+            if made < len(planned):
+                c["cut_by_turn_type"][f"{planned[made]}\t{cut.get('reason', '?')}"] += 1
         self._count_spend("kept", record.meta.get("usage"))
 
     def add_rejected(self, reason: str, record: Record | None, usage: dict[str, int] | None = None) -> None:
@@ -66,6 +76,10 @@ class RunStats:
         self.counts["rejected_reason"][reason] += 1
         if record is not None:
             self.counts["rejected_language"][record.tgt_lang or "?"] += 1
+            for lang in {record.src_lang, record.tgt_lang} - {""}:
+                self.counts["rejected_by_language"][f"{lang}\t{reason}"] += 1
+            if record.src_lang and record.tgt_lang:
+                self.counts["rejected_by_direction"][f"{record.src_lang} -> {record.tgt_lang}\t{reason}"] += 1
             self._count_unknown(record)
             self._count_source(record)
         else:  # a generation that failed before it had a record: counted, so the table sums to the rejects

@@ -106,6 +106,8 @@ def announce(teacher: Teacher, config: FilterConfig) -> None:
 def print_tables(state: RunState) -> None:
     """The dataset card's tables of a run: counts, rejects, spend, and diversity when measured."""
     typer.echo(card.stats_tables(state.stats))
+    if balance := card.balance_section(state.balance, state.stats):
+        typer.echo("\n" + balance.rstrip())
     if state.diversity:
         typer.echo(f"\n## Diversity (first {diversity.SAMPLE:,} dialogues per instruction language)\n")
         typer.echo(diversity.table(state.diversity))

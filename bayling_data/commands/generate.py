@@ -19,6 +19,7 @@ from bayling_data.commands.push import push
 from bayling_data.export.writer import DatasetOptions, OutputFolder, ShardOptions
 from bayling_data.filters import FilterConfig, FilterFlags, build_chain
 from bayling_data.languages import UnknownLanguageError
+from bayling_data.pipeline.balance import BalanceOptions
 from bayling_data.pipeline.generate import GenerateOptions
 from bayling_data.sources.readers import user_path
 from bayling_data.teacher.client.accounting import Budget
@@ -40,6 +41,7 @@ def generate(
     local: LocalOptions = LocalOptions(),  # noqa: B008
     budget: Budget = Budget(),  # noqa: B008
     filters: FilterFlags = FilterFlags(),  # noqa: B008
+    balance: BalanceOptions = BalanceOptions(),  # noqa: B008
 ) -> None:
     """Generate a dataset of exactly --n records with a teacher LLM."""
     try:
@@ -50,6 +52,7 @@ def generate(
             source=user_path(run.source) if run.source is not None else None,
             shards=shards,
             dataset=dataset,
+            balance=balance,
             generator_options=generator_options,
             filters=config.summary(),
         )
@@ -59,6 +62,15 @@ def generate(
     state = _run(options, replace(teacher, budget=budget, local=local), config)
     stats = state.stats
     err.print(f"[green]done:[/] {stats['kept']} records in {run.out} ({stats['rejected']} rejected)", highlight=False)
+    short = state.balance.get("shortfalls", [])
+    if short:
+        tolerance = f"{balance.balance_tolerance:.0%}"
+        err.print(f"[yellow]short of the plan[/] (more than {tolerance} under it):", highlight=False)
+        for line in state.balance["lines"]:
+            err.print(f"  {line}", highlight=False, markup=False)
+        err.print(state.balance["advice"], highlight=False, markup=False)
+        if balance.strict_balance:
+            raise fail(f"--strict-balance: {len(short)} short of the plan; everything kept is in {run.out}", 3)
     if run.push_to_hub:
         push(run.out, run.push_to_hub, token=None, private=run.hub_private, revision=None, include_rejected=False)
 

@@ -113,6 +113,42 @@ def _band_at(counts: list[tuple[float, int]], rank: float) -> float:
     return counts[-1][0]
 
 
+def balance_section(balance: dict[str, Any], stats: dict[str, Any]) -> str:
+    """Planned against kept, per direction, language and turn type (generate), with what fell short."""
+    planned = balance.get("planned") or {}
+    if not any(planned.values()):
+        return ""
+    short = {(s["table"], s["key"]) for s in balance.get("shortfalls", [])}
+    parts = ["## Planned against kept", ""]
+    if balance.get("lines"):
+        parts += ["Short of the plan:", "", *(f"- {line}" for line in balance["lines"]), "", balance["advice"], ""]
+    else:
+        parts += ["Every direction, language and turn type was kept as planned (within the run's tolerance).", ""]
+    parts += [f"- warning during the run: {line}" for line in balance.get("warnings", [])]
+    tables = (
+        ("direction", "Direction"),
+        ("language", "Language"),
+        ("instruction_lang", "Instruction language"),
+        ("turn_type", "Turn type"),
+    )
+    for table, title in tables:
+        if not planned.get(table):
+            continue
+        kept = stats["counts"].get(table, {})
+        parts += [
+            "",
+            f"### {title}: planned and kept",
+            "",
+            "| value | planned | kept | kept % |",
+            "|---|---:|---:|---:|",
+        ]
+        for key, wanted in sorted(planned[table].items()):
+            got = int(kept.get(key, 0))
+            mark = " (short)" if (table, key) in short else ""
+            parts.append(f"| {key}{mark} | {wanted} | {got} | {100 * got / wanted:.1f}% |")
+    return "\n".join(parts) + "\n\n"
+
+
 def stats_tables(stats: dict[str, Any]) -> str:
     """Every non-empty table of a run's stats (shares of records kept for the language table, whose records
     count twice)."""
@@ -122,6 +158,8 @@ def stats_tables(stats: dict[str, Any]) -> str:
             continue
         if name == "spend":
             tables.append(spend_table(counts))
+        elif name in ("rejected_by_language", "rejected_by_direction", "cut_by_turn_type", "turn_type_planned"):
+            continue  # read by the planned-against-kept table
         elif name == "semantic_margin":
             tables.append(semantic_table(counts))
         else:
@@ -190,7 +228,7 @@ results, teacher model, prompt hashes, token usage), `scores` (JSON: filter sign
 
 {stats_tables(stats)}
 
-{_charts_section(state)}{_diversity_section(state)}## Teacher and usage
+{balance_section(state.balance, stats)}{_charts_section(state)}{_diversity_section(state)}## Teacher and usage
 
 | counter | value |
 |---|---:|

@@ -163,6 +163,18 @@ class InteractiveTranslation(TeacherGenerator):
         round_ = index // len(self.context.directions)
         return ["translate", *(sequence[(round_ + STRIDE * j) % len(sequence)] for j in range(turns - 1))]
 
+    def planned_shares(self) -> dict[str, dict[str, float]]:
+        """Shares of the kept records planned per instruction language (drawn evenly from --instruction-langs;
+        none otherwise: then a dialogue's own languages and the hubs are drawn by weight)."""
+        if not self.instruction_langs:
+            return {}
+        return {"instruction_lang": {code: 1 / len(self.instruction_langs) for code in self.instruction_langs}}
+
+    def planned(self, index: int, seed: SeedItem) -> dict[str, str]:
+        """What record `index` is planned to be, as the run's stats name it (its direction)."""
+        src, tgt = self._direction(index, seed)
+        return {"direction": f"{src.code} -> {tgt.code}"}
+
     def _direction(self, index: int, seed: SeedItem) -> tuple[Language, Language]:
         directions = self.context.directions
         if seed.lang is not None:
@@ -201,7 +213,7 @@ class InteractiveTranslation(TeacherGenerator):
                 continue
             if turns_before < self.min_turns or passed is None:  # too few turns before this one: it is lost
                 return Rejection(failure, record=probe, by_filter=unwritten is None)
-            passed.meta["cut_short"] = {"planned_turns": len(plan), "reason": failure}
+            passed.meta["cut_short"] = {"planned_turns": len(plan), "reason": failure, "planned": plan}
             return passed  # the dialogue before the turn that failed
         return probe
 

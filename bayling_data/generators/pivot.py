@@ -51,6 +51,12 @@ class Pivot(TeacherGenerator):
         targets = [lang for lang in context.languages if lang != self.pivot]
         self.spread = LanguageSpread(targets or context.languages, options)
 
+    def planned(self, index: int, seed: SeedItem) -> dict[str, str]:
+        """What record `index` is planned to be (its direction; nothing fixed under temperature sampling)."""
+        if self.spread.mode != "uniform":
+            return {}
+        return {"direction": f"{self.pivot.code} -> {self.spread.pick(index, random.Random(0)).code}"}
+
     async def make(self, index: int, seed: SeedItem, rng: random.Random, turns: TeacherTurns) -> Record | Rejection:
         """One PLUG record."""
         target = self.spread.pick(index, rng)

@@ -9,7 +9,7 @@ import itertools
 import random
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Optional
@@ -23,6 +23,15 @@ from bayling_data.languages import Language, UnknownLanguageError, parse_langs
 from bayling_data.languages import get as get_language
 from bayling_data.options import REQUIRED, option, resume_fields
 from bayling_data.options import build as build_options
+from bayling_data.pipeline.balance import (
+    BalanceOptions,
+    LanguageWatch,
+    advice,
+    plan_table,
+    planned_directions,
+    shortfalls,
+    slot_languages,
+)
 from bayling_data.pipeline.finish import finish, keep_or_reject, route_rejection
 from bayling_data.progress import RunProgress
 from bayling_data.records import Record
@@ -98,6 +107,15 @@ class GenerateOptions:
     checkpoint_seconds: float = option(
         30.0, "Seconds between checkpoints (what a crash can lose at most).", low=1.0, high=86_400.0
     )
+    slot_tries: int = option(
+        24,
+        "Tries a record keeps its planned direction before a later record takes its place "
+        "(8 for a language whose tries keep failing).",
+        low=1,
+        high=10_000,
+        resume=True,
+    )
+    balance: BalanceOptions = field(default_factory=BalanceOptions)
 
     def validate(self) -> None:
         """Every option that needs reading (languages, directions, shard, source), before any teacher starts;
@@ -202,7 +220,7 @@ def seed_items(options: GenerateOptions, start: int) -> Iterator[SeedItem]:
         yield SeedItem(text=text.strip(), lang=lang, origin=where)
 
 
-TRIES_PER_SLOT = 8  # a slot whose record is rejected this often is given up (a later slot takes its place)
+TRIES_PER_ROUND = 8  # tries a slot makes before it is decided again (kept, another round, or given up)
 
 
 def _record_rng(options: GenerateOptions, number: int, attempt: int) -> random.Random:
@@ -217,7 +235,9 @@ class SlotResult:
 
     failed: list[tuple[Record | Rejection, str | None]]
     passed: Record | None
-    tries: int
+    first: int  # the slot's tries before this round
+    tries: int  # the slot's tries after it
+    final: bool = False  # a rejection no other try can mend (a seed text that cannot be used)
 
 
 def _open_run(options: GenerateOptions, teacher: Teacher, chain: FilterChain) -> tuple[OutputFolder, RunState]:
@@ -264,9 +284,18 @@ class SlotScheduler:
     """
 
     def __init__(
-        self, options: GenerateOptions, generator: Generator, chain: FilterChain, writer: PartWriter, stats: RunStats
+        self,
+        options: GenerateOptions,
+        generator: Generator,
+        chain: FilterChain,
+        writer: PartWriter,
+        stats: RunStats,
+        warn: Callable[[str], None],
     ) -> None:
         self.options, self.generator, self.chain, self.writer, self.stats = options, generator, chain, writer, stats
+        self.warn = warn
+        self.watch = LanguageWatch()
+        self.plan = getattr(generator, "planned", None)
         self.next_index = writer.state.next_index  # the first slot not yet decided
         self.index = self.attempts = self.next_index  # the next slot to start; tries so far
         self.max_attempts = options.max_attempts or 20 * options.target + 100
@@ -296,39 +325,66 @@ class SlotScheduler:
         result = await asyncio.shield(task)
         self.pending.popleft()
         self.unrouted -= len(result.failed)
+        langs = self._languages(position, seed, result)
         for outcome, reason in result.failed:
             self._route(outcome, reason)
-        self.attempts += result.tries - 1
+            self._watch(langs, rejected=True)
+        self.attempts += result.tries - result.first - 1
         deduplicated = result.passed is not None and self._route(result.passed, None) is not None
-        if deduplicated and result.tries < TRIES_PER_SLOT:
+        if result.passed is not None:
+            self._watch(langs, rejected=False)  # the teacher wrote it (dedup is not the language's fault)
+        failing = bool(self.watch.failing.intersection(langs))  # no more rounds for a language that keeps failing
+        retry = result.passed is None and not result.final and not failing
+        if (deduplicated or retry) and result.tries < self.options.slot_tries and self.attempts < self.max_attempts:
+            self.attempts += 1  # another round of the same slot: its direction stays planned
             self._start(position, seed, result.tries, at_head=True)  # ahead of the slots after it
             return
         self.next_index = position + 1
+
+    def _planned_languages(self, position: int, seed: SeedItem) -> list[str]:
+        """The languages of a slot's planned direction ([] when the generator plans none)."""
+        if self.plan is None:
+            return []
+        return slot_languages(self.plan(self.options.global_index(position), seed).get("direction", ""))
+
+    def _languages(self, position: int, seed: SeedItem, result: SlotResult) -> list[str]:
+        """The languages of a slot: of its planned direction, else of the records it made."""
+        if planned := self._planned_languages(position, seed):
+            return planned
+        made = [o if isinstance(o, Record) else o.record for o, _ in result.failed] + [result.passed]
+        return sorted({lang for r in made if r is not None for lang in (r.src_lang, r.tgt_lang) if lang})
+
+    def _watch(self, langs: list[str], rejected: bool) -> None:
+        for line in self.watch.see(langs, rejected):
+            self.warn(line)
 
     def tasks(self) -> list[asyncio.Task[SlotResult]]:
         """The tasks of the slots in flight."""
         return [task for _, _, task in self.pending]
 
     def _start(self, position: int, seed: SeedItem, first: int, *, at_head: bool) -> None:
-        task = asyncio.create_task(self._fill(self.options.global_index(position), seed, first))
+        # a slot of a language whose tries keep failing gets one try (in case the teacher writes it after all)
+        tries = 1 if self.watch.failing.intersection(self._planned_languages(position, seed)) else TRIES_PER_ROUND
+        task = asyncio.create_task(self._fill(self.options.global_index(position), seed, first, tries))
         (self.pending.appendleft if at_head else self.pending.append)((position, seed, task))
 
-    async def _fill(self, number: int, seed: SeedItem, first: int) -> SlotResult:
-        """Tries for one slot, from try `first`, until a record passes the steps that look at it alone."""
+    async def _fill(self, number: int, seed: SeedItem, first: int, tries: int) -> SlotResult:
+        """A round of up to `tries` tries for one slot, from try `first`, until a record passes the steps that
+        look at it alone."""
         failed: list[tuple[Record | Rejection, str | None]] = []
-        for attempt in range(first, TRIES_PER_SLOT):
+        for attempt in range(first, first + tries):
             outcome = await self.generator.generate(number, seed, _record_rng(self.options, number, attempt))
             if isinstance(outcome, Rejection):
                 reason = None
             else:
                 reason = (await self.chain.acheck_batch([outcome], "unordered"))[0]
                 if reason is None:
-                    return SlotResult(failed, outcome, attempt + 1)
+                    return SlotResult(failed, outcome, first, attempt + 1)
             failed.append((outcome, reason))
             self.unrouted += 1
             if isinstance(outcome, Rejection) and not outcome.retry:
-                break
-        return SlotResult(failed, None, first + len(failed))
+                return SlotResult(failed, None, first, first + len(failed), final=True)
+        return SlotResult(failed, None, first, first + len(failed))
 
     def _route(self, outcome: Record | Rejection, reason: str | None) -> str | None:
         """Keep or reject a finished record, in slot order: dedup runs here on what the other steps kept.
@@ -355,8 +411,14 @@ async def run_generate(options: GenerateOptions, teacher: Teacher, chain: Filter
     generator = _make_generator(options, teacher, chain)
     state.prompt_hashes = getattr(generator, "prompt_hashes", {})
     writer = PartWriter(folder, state)
-    slots = SlotScheduler(options, generator, chain, writer, stats)
     progress = RunProgress(options.target, stats.kept, f"generate ({options.generator})", teacher.usage)
+    warnings = state.balance.setdefault("warnings", [])
+
+    def warn(line: str) -> None:  # shown while the run goes, and kept for the summary
+        progress.console.print(f"[yellow]warning:[/] {line}", highlight=False)
+        warnings.append(line)
+
+    slots = SlotScheduler(options, generator, chain, writer, stats, warn)
     last_flush = time.monotonic()
 
     async def tick() -> None:  # progress moves with teacher requests too, not only with finished records
@@ -387,7 +449,23 @@ async def run_generate(options: GenerateOptions, teacher: Teacher, chain: Filter
         await asyncio.gather(ticker, *slots.tasks(), return_exceptions=True)
         save()
         progress.close()
+    state.balance = _balance(options, generator, stats.to_dict(), warnings)
     return finish(folder, state, options)
+
+
+def _balance(options: GenerateOptions, generator: Generator, stats: dict[str, Any], warnings: list[str]) -> dict:
+    """The run's plan against what it kept: every table's plan, the shortfalls (lines and advice), warnings."""
+    indexes = (options.global_index(position) for position in range(options.target))
+    shares = getattr(generator, "planned_shares", dict)()
+    plan = plan_table(planned_directions(generator, indexes, seed_items(options, 0)), stats, shares)
+    found = shortfalls(plan, stats, options.balance.balance_tolerance)
+    return {
+        "planned": plan,
+        "shortfalls": [shortfall.to_dict() for shortfall in found],
+        "lines": [shortfall.line() for shortfall in found],
+        "advice": advice(found) if found else "",
+        "warnings": warnings,
+    }
 
 
 def _check_same_run(saved: dict[str, Any], current: dict[str, Any]) -> None:
