@@ -139,7 +139,11 @@ class NearDedup(Filter):
         texts = [dedup_text(record, self.fields) for record in records]
         # near duplicates are looked for within one target language: a Croatian and a Serbian translation
         # of the same source look alike and teach two languages
-        salts = np.fromiter((xxhash.xxh3_64_intdigest(r.tgt_lang.encode()) for r in records), np.uint64, len(records))
+        salts = np.fromiter(  # 0 (no change) for a record of no language
+            (xxhash.xxh3_64_intdigest(r.tgt_lang.encode()) if r.tgt_lang else 0 for r in records),
+            np.uint64,
+            len(records),
+        )
         hashes, offsets = char_ngram_hashes(texts, self.ngram, salts)
         matrix = RMinHash.digest_matrix_from_flat_token_hashes(hashes, offsets, self.num_perm, 42)
         signatures = np.array(matrix.to_rows(), dtype=np.uint32).reshape(len(records), self.num_perm)
