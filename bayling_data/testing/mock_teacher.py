@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hashlib
 import json
 import random
@@ -43,6 +44,11 @@ VOCABULARY: dict[str, list[str]] = {
         aus er hat dass sie nach wird bei einer um am sind noch wie einem über einen so zum war haben nur
         oder aber vor zur bis mehr durch man sein wurde sei Haus Wasser Stadt Zeit Jahr Menschen immer heute
         schon gesagt wieder zwischen
+    """.split(),
+    "swh_Latn": """
+        na ya wa kwa ni la za katika kuwa hii kama lakini watu sana moja mimi wewe yeye sisi nyumba maji
+        chakula mtoto shule kazi siku leo kesho jana habari nzuri asante karibu rafiki mji nchi serikali
+        mwaka wakati kubwa ndogo tena pia sasa bado
     """.split(),
     "fra_Latn": """
         le de un être et à il avoir ne je son que se qui ce dans en du elle au pour pas vous par sur faire
@@ -117,6 +123,34 @@ ALPHABETS = {
 }
 
 
+# Languages whose names, written in a language, give the mock words of it (CLDR via langcodes).
+NAMED = ("en", "fr", "de", "es", "ru", "zh", "ja", "ar", "hi", "pt", "it", "sw", "tr", "pl", "nl", "ko", "fa", "id",
+         "th", "vi", "el", "he", "uk", "cs", "sv", "hu", "fi", "da", "no", "ro", "bg", "sr", "hr", "sk", "lt", "lv",
+         "et", "sl", "ga", "cy", "is", "mt", "sq", "mk", "hy", "ka", "az", "kk", "uz", "mn", "ne", "bn", "ta", "te",
+         "ml", "kn", "mr", "gu", "pa", "ur", "ps", "am", "so", "yo", "ig", "ha", "zu", "xh")  # fmt: skip
+
+
+@functools.cache
+def _named_words(lang: str) -> tuple[str, ...]:
+    """Words of `lang` from the names it gives other languages in CLDR (none where CLDR has no names in it,
+    so that English fallbacks are not taken for it)."""
+    import langcodes
+
+    from bayling_data.languages import UnknownLanguageError, get
+
+    try:
+        known = get(lang)
+    except UnknownLanguageError:
+        return ()
+    tag = langcodes.Language.make(language=known.iso1 or known.iso3, script=known.script).to_tag()
+    words: set[str] = set()
+    for other in NAMED:
+        name = langcodes.Language.get(other).display_name(tag)
+        if name != langcodes.Language.get(other).display_name("en"):
+            words.update(name.split())
+    return tuple(sorted(words)) if len(words) >= 10 else ()
+
+
 def _script_words(lang: str, rng: random.Random, count: int) -> list[str] | None:
     from bayling_data.languages import UnknownLanguageError, get
 
@@ -133,6 +167,8 @@ def pseudo_text(lang: str, rng: random.Random, words: int | None = None) -> str:
     """A sentence-like string of common words of `lang` (CJK without spaces; other languages:
     pseudo-words in the language's script)."""
     count = words or rng.randint(8, 16)
+    if lang not in VOCABULARY and (named := _named_words(lang)):
+        return " ".join(rng.choice(named) for _ in range(count)) + "."
     if lang not in VOCABULARY and (made := _script_words(lang, rng, count)) is not None:
         return " ".join(made) + "."
     vocab = VOCABULARY.get(lang, VOCABULARY[FALLBACK])
