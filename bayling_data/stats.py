@@ -29,6 +29,7 @@ TABLES = (
     "cut_by_turn_type",  # "<turn type>\t<reason>": the planned turn that failed, cutting a kept dialogue short
     "source_found",  # imported translation records by format and how their source was found (or not_found)
     "turn_type_planned",  # turns the kept dialogues were planned with (kept ones and those cut off after)
+    "teacher",  # kept records per named teacher (runs with --teacher; "main" for the usual one)
     "semantic_margin",  # records by target language and band of semantic margin ("deu_Latn 0.96"), kept or not
 )
 MARGIN_BAND = 0.02  # width of the semantic margin bands counted
@@ -53,6 +54,8 @@ class RunStats:
             c["language"][lang] += 1
         c["direction"][f"{record.src_lang or '?'} -> {record.tgt_lang or '?'}"] += 1
         c["generator"][record.generator] += 1
+        if teacher := record.meta.get("teacher"):
+            c["teacher"][teacher] += 1
         c["task"][record.task] += 1
         for turn in record.meta.get("plan", []):
             c["turn_type"][turn] += 1

@@ -25,6 +25,7 @@ from bayling_data.sources.readers import user_path
 from bayling_data.teacher.client.accounting import Budget
 from bayling_data.teacher.embedded.local_server import LocalOptions
 from bayling_data.teacher.errors import TeacherError
+from bayling_data.teacher.routing import RouteOptions
 from bayling_data.teacher.setup import TeacherOptions
 
 if TYPE_CHECKING:
@@ -42,6 +43,7 @@ def generate(
     budget: Budget = Budget(),  # noqa: B008
     filters: FilterFlags = FilterFlags(),  # noqa: B008
     balance: BalanceOptions = BalanceOptions(),  # noqa: B008
+    routes: RouteOptions = RouteOptions(),  # noqa: B008
 ) -> None:
     """Generate a dataset of exactly --n records with a teacher LLM."""
     try:
@@ -53,10 +55,12 @@ def generate(
             shards=shards,
             dataset=dataset,
             balance=balance,
+            routes=routes,
             generator_options=generator_options,
             filters=config.summary(),
         )
         options.validate()
+        routes.table()  # the other teachers and the routes, checked before any teacher starts
     except (UnknownLanguageError, ValueError, FileNotFoundError) as error:
         raise fail(str(error)) from None
     state = _run(options, replace(teacher, budget=budget, local=local), config)
@@ -78,6 +82,7 @@ def generate(
 def _run(options: GenerateOptions, teacher_options: TeacherOptions, config: FilterConfig) -> RunState:
     """Open the teacher and run; every way it can end short becomes one line."""
     from bayling_data.pipeline import RunIncomplete, run_generate
+    from bayling_data.teacher.routing import MAIN, RoutedTeacher, open_routed
     from bayling_data.teacher.setup import open_teacher
 
     try:  # before any teacher starts
@@ -90,7 +95,15 @@ def _run(options: GenerateOptions, teacher_options: TeacherOptions, config: Filt
     async def main() -> RunState:
         async with open_teacher(teacher_options) as chosen:
             announce(chosen, config)
-            return await run_generate(options.for_teacher(chosen), chosen, build_chain(config, teacher=chosen))
+            if not options.routes.add_teacher:
+                return await run_generate(options.for_teacher(chosen), chosen, build_chain(config, teacher=chosen))
+            async with open_routed(chosen, options.routes.specs(), teacher_options) as teachers:
+                for name, other in teachers.items():
+                    if name != MAIN:
+                        err.print(f"teacher {name}: {other.model} at {other.base_url}", highlight=False)
+                routed = RoutedTeacher(teachers, options.routes.table())
+                chain = build_chain(config, teacher=chosen)  # teacher checks ask the main teacher
+                return await run_generate(options.for_teacher(chosen), routed, chain)
 
     try:
         return run_stoppable(main())

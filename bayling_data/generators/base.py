@@ -87,6 +87,8 @@ class TeacherGenerator:
             "usage": turns.usage(),
             "index": index,
         }
+        if routed := getattr(self.context.teacher, "routed_name", None):
+            provenance["teacher"] = routed()  # which of the run's teachers (--teacher) wrote it
         if isinstance(made, Rejection):
             made.usage = provenance["usage"]
             if made.record is not None:  # a dialogue ended by its first turn: kept apart for review

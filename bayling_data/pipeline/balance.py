@@ -138,8 +138,8 @@ class LanguageWatch:
         self.rejected: Counter[str] = Counter()
         self.failing: set[str] = set()
 
-    def see(self, langs: list[str], rejected: bool) -> list[str]:
-        """Count one try of a record in `langs`; a line for each language that starts failing with it."""
+    def see(self, langs: list[str], rejected: bool) -> list[tuple[str, str]]:
+        """Count one try of a record in `langs`; (language, line) for each that starts failing with it."""
         self.tries[""] += 1
         self.rejected[""] += rejected
         newly = []
@@ -155,11 +155,14 @@ class LanguageWatch:
             rest = (self.rejected[""] - self.rejected[lang]) / others if others else 0.0
             if own >= self.share and own - rest >= self.gap:
                 self.failing.add(lang)
-                newly.append(
-                    f"{lang}: {sum(recent)} of its last {len(recent)} tries rejected (other languages: {rest:.0%});"
-                    " its records get fewer tries from now on"
-                )
+                line = f"{lang}: {sum(recent)} of its last {len(recent)} tries rejected (other languages: {rest:.0%})"
+                newly.append((lang, line))
         return newly
+
+    def forgive(self, lang: str) -> None:
+        """Judge `lang` afresh from its next tries (it moved to another teacher)."""
+        self.failing.discard(lang)
+        self.recent.pop(lang, None)
 
 
 def slot_languages(direction: str) -> list[str]:

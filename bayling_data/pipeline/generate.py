@@ -39,6 +39,7 @@ from bayling_data.run_state import RunState
 from bayling_data.sources.readers import iter_rows
 from bayling_data.stats import RunStats
 from bayling_data.teacher import Teacher
+from bayling_data.teacher.routing import MAIN, ROUTE, RouteOptions, RouteTable
 from bayling_data.text.langid_backends import Py3LangidBackend
 
 
@@ -116,6 +117,7 @@ class GenerateOptions:
         resume=True,
     )
     balance: BalanceOptions = field(default_factory=BalanceOptions)
+    routes: RouteOptions = field(default_factory=RouteOptions)
 
     def validate(self) -> None:
         """Every option that needs reading (languages, directions, shard, source), before any teacher starts;
@@ -238,6 +240,7 @@ class SlotResult:
     first: int  # the slot's tries before this round
     tries: int  # the slot's tries after it
     final: bool = False  # a rejection no other try can mend (a seed text that cannot be used)
+    teacher: str = MAIN  # the name of the teacher it ran on
 
 
 def _open_run(options: GenerateOptions, teacher: Teacher, chain: FilterChain) -> tuple[OutputFolder, RunState]:
@@ -251,11 +254,15 @@ def _open_run(options: GenerateOptions, teacher: Teacher, chain: FilterChain) ->
     state = folder.prepare(resume=options.resume, overwrite=options.overwrite)
     # records from two teachers are two datasets: the endpoint (never its credentials) and the model count too
     fingerprint = {**options.fingerprint(), "teacher": teacher.teacher_id, "model": teacher.model}
+    if options.routes.add_teacher:  # the other teachers (never their keys) and the routes
+        fingerprint.update(options.routes.fingerprint())
     if state is None:
         return folder, RunState(config=fingerprint)
     _check_same_run(state.config, fingerprint)
     if not state.complete:
         teacher.usage.restore(state.usage)
+        for name, other in getattr(teacher, "teachers", {}).items():  # a routed run: each teacher its own
+            other.usage.restore((state.usage.get("by_teacher") or {}).get(name, state.usage if name == MAIN else {}))
         chain.warm(folder.part_records("train", state))
     return folder, state
 
@@ -291,9 +298,10 @@ class SlotScheduler:
         writer: PartWriter,
         stats: RunStats,
         warn: Callable[[str], None],
+        routes: RouteTable | None = None,
     ) -> None:
         self.options, self.generator, self.chain, self.writer, self.stats = options, generator, chain, writer, stats
-        self.warn = warn
+        self.warn, self.routes = warn, routes
         self.watch = LanguageWatch()
         self.plan = getattr(generator, "planned", None)
         self.next_index = writer.state.next_index  # the first slot not yet decided
@@ -326,6 +334,8 @@ class SlotScheduler:
         self.pending.popleft()
         self.unrouted -= len(result.failed)
         langs = self._languages(position, seed, result)
+        if self.routes is not None and self.routes.teacher_for(langs) != result.teacher:
+            langs = []  # it ran on a teacher its languages have since left: it says nothing of the new one
         for outcome, reason in result.failed:
             self._route(outcome, reason)
             self._watch(langs, rejected=True)
@@ -355,8 +365,13 @@ class SlotScheduler:
         return sorted({lang for r in made if r is not None for lang in (r.src_lang, r.tgt_lang) if lang})
 
     def _watch(self, langs: list[str], rejected: bool) -> None:
-        for line in self.watch.see(langs, rejected):
-            self.warn(line)
+        for lang, line in self.watch.see(langs, rejected):
+            moved = self.routes.move(lang, self.routes.teacher_for([lang])) if self.routes is not None else None
+            if moved is not None:  # a fresh start on the fallback teacher
+                self.watch.forgive(lang)
+                self.warn(f"{line}; its records go to teacher {moved} from now on")
+            else:
+                self.warn(f"{line}; its records get fewer tries from now on")
 
     def tasks(self) -> list[asyncio.Task[SlotResult]]:
         """The tasks of the slots in flight."""
@@ -364,8 +379,14 @@ class SlotScheduler:
 
     def _start(self, position: int, seed: SeedItem, first: int, *, at_head: bool) -> None:
         # a slot of a language whose tries keep failing gets one try (in case the teacher writes it after all)
-        tries = 1 if self.watch.failing.intersection(self._planned_languages(position, seed)) else TRIES_PER_ROUND
-        task = asyncio.create_task(self._fill(self.options.global_index(position), seed, first, tries))
+        langs = self._planned_languages(position, seed)
+        tries = 1 if self.watch.failing.intersection(langs) else TRIES_PER_ROUND
+        # the slot's teacher: every request its task makes goes there (the task copies the context)
+        route = ROUTE.set(self.routes.teacher_for(langs) if self.routes is not None else MAIN)
+        try:
+            task = asyncio.create_task(self._fill(self.options.global_index(position), seed, first, tries))
+        finally:
+            ROUTE.reset(route)
         (self.pending.appendleft if at_head else self.pending.append)((position, seed, task))
 
     async def _fill(self, number: int, seed: SeedItem, first: int, tries: int) -> SlotResult:
@@ -379,12 +400,12 @@ class SlotScheduler:
             else:
                 reason = (await self.chain.acheck_batch([outcome], "unordered"))[0]
                 if reason is None:
-                    return SlotResult(failed, outcome, first, attempt + 1)
+                    return SlotResult(failed, outcome, first, attempt + 1, teacher=ROUTE.get())
             failed.append((outcome, reason))
             self.unrouted += 1
             if isinstance(outcome, Rejection) and not outcome.retry:
-                return SlotResult(failed, None, first, first + len(failed), final=True)
-        return SlotResult(failed, None, first, first + len(failed))
+                return SlotResult(failed, None, first, first + len(failed), final=True, teacher=ROUTE.get())
+        return SlotResult(failed, None, first, first + len(failed), teacher=ROUTE.get())
 
     def _route(self, outcome: Record | Rejection, reason: str | None) -> str | None:
         """Keep or reject a finished record, in slot order: dedup runs here on what the other steps kept.
@@ -418,7 +439,7 @@ async def run_generate(options: GenerateOptions, teacher: Teacher, chain: Filter
         progress.console.print(f"[yellow]warning:[/] {line}", highlight=False)
         warnings.append(line)
 
-    slots = SlotScheduler(options, generator, chain, writer, stats, warn)
+    slots = SlotScheduler(options, generator, chain, writer, stats, warn, getattr(teacher, "table", None))
     last_flush = time.monotonic()
 
     async def tick() -> None:  # progress moves with teacher requests too, not only with finished records
@@ -427,7 +448,10 @@ async def run_generate(options: GenerateOptions, teacher: Teacher, chain: Filter
             progress.update(stats.kept, stats.rejected + slots.unrouted)
 
     def save() -> None:
-        writer.flush(next_index=slots.next_index, stats=stats.to_dict(), usage=teacher.usage.summary())
+        usage = teacher.usage.summary()
+        if by_teacher := getattr(teacher, "usage_by_teacher", None):
+            usage["by_teacher"] = by_teacher()
+        writer.flush(next_index=slots.next_index, stats=stats.to_dict(), usage=usage)
 
     ticker = asyncio.create_task(tick())
     try:
