@@ -73,4 +73,5 @@ def test_a_language_is_flagged_once_its_recent_tries_fail_far_more_than_the_othe
         flagged += watch.see(["eng_Latn", "deu_Latn"], rejected=i % 5 == 0)  # 20% rejected
         flagged += watch.see(["eng_Latn", "swh_Latn"], rejected=True)
     assert watch.failing == {"swh_Latn"}
-    assert len(flagged) == 1 and flagged[0].startswith("swh_Latn: 10 of its last 10 tries rejected")
+    assert len(flagged) == 1 and flagged[0][0] == "swh_Latn"
+    assert flagged[0][1].startswith("swh_Latn: 10 of its last 10 tries rejected")

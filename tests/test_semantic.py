@@ -57,15 +57,17 @@ def test_a_first_record_with_no_neighbours_is_judged_by_its_cosine(german_pairs)
 
 def test_filter_runs_the_check_from_a_flag(cli_env, tmp_path, german_pairs):
     rows = [{"instruction": "Übersetze ins Deutsche.", "input": s, "output": t} for s, t in german_pairs[:40]]
-    for row, (_, other) in zip(rows[-5:], german_pairs[60:65], strict=True):
-        row["output"] = other  # the translation of another sentence
+    others = [t for _, t in german_pairs[60:]]
+    for row in rows[-5:]:  # the translation of another sentence, of about the same length (no cheap check sees it)
+        row["output"] = min(others, key=lambda t: abs(len(t) - len(row["output"])))
+        others.remove(row["output"])
     path = tmp_path / "alpaca.jsonl"
     path.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows))
     out = tmp_path / "out"
     done = run_cli(["filter", str(path), "--out", str(out), "--lang", "de", "--semantic-min-margin", "0.96"], cli_env)
     assert done.returncode == 0, done.stderr
     reasons = json.loads((out / "run_summary.json").read_text())["stats"]["counts"]["rejected_reason"]
-    assert reasons.get("semantic:unfaithful", 0) >= 1  # the others: caught by the cheaper checks first
+    assert reasons.get("semantic:unfaithful", 0) >= 1  # (2 of the 5 here: 40 records leave a margin few neighbours)
     kept = load_output(out, tmp_path)
     assert all("semantic" in json.loads(scores) for scores in kept["scores"])
 
@@ -86,3 +88,19 @@ def test_filter_runs_the_check_from_a_flag(cli_env, tmp_path, german_pairs):
                      "--semantic-model", str(tmp_path / "none.bin")], cli_env)  # fmt: skip
     assert wrong.returncode != 0 and "none.bin: no such file" in wrong.stderr
     assert "Traceback" not in wrong.stderr
+
+
+def test_generate_checks_each_translate_turn_for_meaning(cli_env, tmp_path):
+    """The mock teacher's translations are words of the target language unrelated to their source: with the
+    check on, translate turns fail it as the dialogues are built (word salads of one domain are close in
+    e5's space, so some pass on a bare cosine before the margin has neighbours)."""
+    from conftest import generate_args
+
+    from bayling_data.testing.mock_teacher import MockServer, MockState
+
+    with MockServer(MockState()) as server:
+        args = generate_args(server.url, tmp_path / "out", 8, "--semantic-min-margin", "0.96")
+        done = run_cli(args, cli_env)
+    assert done.returncode == 0, done.stderr
+    reasons = json.loads((tmp_path / "out" / "run_summary.json").read_text())["stats"]["counts"]["rejected_reason"]
+    assert reasons.get("semantic:unfaithful", 0) >= 1, reasons
