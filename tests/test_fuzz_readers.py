@@ -9,6 +9,7 @@ import gzip
 import io
 import json
 import random
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pyarrow as pa
@@ -114,20 +115,29 @@ def listing(root: Path, out: Path, cache: Path) -> set[Path]:
 @pytest.mark.parametrize("on_error", ["fail", "skip"])
 def test_readers_never_crash(cli_env, tmp_path, on_error):
     cache = Path(cli_env["XDG_CACHE_HOME"])
-    failures = []
-    for name, content in cases():
+
+    def one(case: tuple[str, bytes]) -> list[str]:
+        """Filter one input in a folder of its own; what went wrong (nothing written beside its --out)."""
+        name, content = case
         folder = tmp_path / name.replace(".", "_")
         folder.mkdir()
         (folder / name).write_bytes(content)
         out = folder / "out"
-        before = listing(tmp_path, out, cache)
+        before = listing(folder, out, cache)
         done = run_cli(
             ["filter", str(folder / name), "--out", str(out), "--on-error", on_error, "--skip-filter", "langid"],
             cli_env,
         )
         said = done.stdout + done.stderr
+        problems = []
         if done.returncode not in (0, 2) or "Traceback" in said:
-            failures.append(f"{name}: exit {done.returncode}: {said[-400:]}")
-        if listing(tmp_path, out, cache) != before:
-            failures.append(f"{name}: wrote outside --out: {sorted(map(str, listing(tmp_path, out, cache) - before))}")
+            problems.append(f"{name}: exit {done.returncode}: {said[-400:]}")
+        if listing(folder, out, cache) != before:
+            problems.append(f"{name}: wrote outside --out: {sorted(map(str, listing(folder, out, cache) - before))}")
+        return problems
+
+    with ThreadPoolExecutor(4) as pool:  # the CLI runs are processes: several at once on every core
+        failures = [problem for problems in pool.map(one, cases()) for problem in problems]
+    leftovers = {p.name for p in tmp_path.iterdir()} - {name.replace(".", "_") for name, _ in cases()} - {"cache"}
     assert not failures, "\n".join(failures)
+    assert not leftovers, leftovers  # nothing written beside the cases' folders either
