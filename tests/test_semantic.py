@@ -104,3 +104,14 @@ def test_generate_checks_each_translate_turn_for_meaning(cli_env, tmp_path):
     assert done.returncode == 0, done.stderr
     reasons = json.loads((tmp_path / "out" / "run_summary.json").read_text())["stats"]["counts"]["rejected_reason"]
     assert reasons.get("semantic:unfaithful", 0) >= 1, reasons
+
+
+def test_texts_of_a_batch_are_read_before_the_encoder_forgets_old_ones(monkeypatch):
+    from bayling_data.text import encoders
+
+    monkeypatch.setattr(encoders, "REMEMBERED", 3)
+    encoder = encoders.SentenceEncoder(workers=1)
+    first = encoder.encode(["Guten Tag.", "Hallo.", "Danke."])
+    again = encoder.encode(["Guten Tag.", "Bitte.", "Tschüss.", "Ja."])  # "Guten Tag." is the oldest remembered
+    assert again.shape == (4, 384) and len(encoder._memory) == 3
+    assert float(again[0] @ first[0]) > 0.999

@@ -43,15 +43,16 @@ class SentenceEncoder:
 
     def encode(self, texts: list[str]) -> np.ndarray:
         """One unit vector per text, in order (texts embedded before come from memory)."""
-        missing = list(dict.fromkeys(text for text in texts if text not in self._memory))
-        if missing:
-            for text, vector in zip(missing, self._embed(missing), strict=True):
-                self._memory[text] = vector
-            while len(self._memory) > REMEMBERED:
-                self._memory.popitem(last=False)
         if not texts:
             return np.zeros((0, 384), dtype=np.float32)
-        return np.stack([self._memory[text] for text in texts])
+        missing = list(dict.fromkeys(text for text in texts if text not in self._memory))
+        fresh = dict(zip(missing, self._embed(missing), strict=True)) if missing else {}
+        # read before the memory is trimmed: a text of this batch may be among the oldest it holds
+        vectors = np.stack([fresh[text] if text in fresh else self._memory[text] for text in texts])
+        self._memory.update(fresh)
+        while len(self._memory) > REMEMBERED:
+            self._memory.popitem(last=False)
+        return vectors
 
     def _embed(self, texts: list[str]) -> np.ndarray:
         if self._pool is None or len(texts) < 2 * self.workers:
