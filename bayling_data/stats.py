@@ -33,6 +33,17 @@ TABLES = (
     "semantic_margin",  # records by target language and band of semantic margin ("deu_Latn 0.96"), kept or not
 )
 MARGIN_BAND = 0.02  # width of the semantic margin bands counted
+ARROW = " -> "
+
+
+def direction_key(src: str, tgt: str) -> str:
+    """How the run's tables name a direction (`eng_Latn -> deu_Latn`; `?` for a side with no language)."""
+    return f"{src or '?'}{ARROW}{tgt or '?'}"
+
+
+def direction_languages(key: str) -> list[str]:
+    """The languages of a direction key (none of `?`)."""
+    return [lang for lang in key.split(ARROW) if lang and lang != "?"]
 
 
 @dataclass
@@ -52,7 +63,7 @@ class RunStats:
         c = self.counts
         for lang in {record.src_lang, record.tgt_lang} - {""}:
             c["language"][lang] += 1
-        c["direction"][f"{record.src_lang or '?'} -> {record.tgt_lang or '?'}"] += 1
+        c["direction"][direction_key(record.src_lang, record.tgt_lang)] += 1
         c["generator"][record.generator] += 1
         if teacher := record.meta.get("teacher"):
             c["teacher"][teacher] += 1
@@ -82,7 +93,9 @@ class RunStats:
             for lang in {record.src_lang, record.tgt_lang} - {""}:
                 self.counts["rejected_by_language"][f"{lang}\t{reason}"] += 1
             if record.src_lang and record.tgt_lang:
-                self.counts["rejected_by_direction"][f"{record.src_lang} -> {record.tgt_lang}\t{reason}"] += 1
+                self.counts["rejected_by_direction"][
+                    f"{direction_key(record.src_lang, record.tgt_lang)}\t{reason}"
+                ] += 1
             self._count_unknown(record)
             self._count_source(record)
         else:  # a generation that failed before it had a record: counted, so the table sums to the rejects

@@ -15,6 +15,7 @@ from bayling_data.languages import Language, check_flag, get
 from bayling_data.options import option
 from bayling_data.records import Facts, Record, generated
 from bayling_data.resources import render_prompt, templates
+from bayling_data.stats import direction_key
 from bayling_data.text.answers import clean_answer, extract_json
 from bayling_data.text.script import script_share
 
@@ -173,7 +174,7 @@ class InteractiveTranslation(TeacherGenerator):
     def planned(self, index: int, seed: SeedItem) -> dict[str, str]:
         """What record `index` is planned to be, as the run's stats name it (its direction)."""
         src, tgt = self._direction(index, seed)
-        return {"direction": f"{src.code} -> {tgt.code}"}
+        return {"direction": direction_key(src.code, tgt.code)}
 
     def _direction(self, index: int, seed: SeedItem) -> tuple[Language, Language]:
         directions = self.context.directions

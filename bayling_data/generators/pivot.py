@@ -13,6 +13,7 @@ from bayling_data.languages import Language, check_flag, get
 from bayling_data.options import option
 from bayling_data.records import Facts, Record, generated
 from bayling_data.resources import templates
+from bayling_data.stats import direction_key
 
 NAME = "pivot"
 PROMPTS = ("seed_instruction", "translate_text", "answer_system")
@@ -55,7 +56,7 @@ class Pivot(TeacherGenerator):
         """What record `index` is planned to be (its direction; nothing fixed under temperature sampling)."""
         if self.spread.mode != "uniform":
             return {}
-        return {"direction": f"{self.pivot.code} -> {self.spread.pick(index, random.Random(0)).code}"}
+        return {"direction": direction_key(self.pivot.code, self.spread.pick(index, random.Random(0)).code)}
 
     async def make(self, index: int, seed: SeedItem, rng: random.Random, turns: TeacherTurns) -> Record | Rejection:
         """One PLUG record."""

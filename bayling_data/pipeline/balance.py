@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 
 from bayling_data.generators.base import SeedItem
 from bayling_data.options import option
+from bayling_data.stats import direction_languages
 
 
 @dataclass
@@ -40,7 +41,7 @@ class Shortfall:
     reasons: list[tuple[str, int]]
 
     def line(self) -> str:
-        """`swh_Latn (language): 1 kept of 75 planned; rejected for langid:wrong_language:swh_Latn (683)`."""
+        """`swh_Latn (language): 1 kept of 73 planned; langid:wrong_language:swh_Latn (191)`."""
         none = "no turn of its own failed: dialogues were cut before it" if self.table == "turn_type" else "no record"
         why = ", ".join(f"{reason} ({count})" for reason, count in self.reasons) or none
         return f"{self.key} ({self.table.replace('_', ' ')}): {self.kept} kept of {self.planned} planned; {why}"
@@ -72,8 +73,7 @@ def plan_table(
     tables the generator plans as shares of what is kept (`shares`: instruction languages)."""
     languages: Counter[str] = Counter()
     for direction, count in directions.items():
-        src, _, tgt = direction.partition(" -> ")
-        for lang in {src, tgt} - {""}:
+        for lang in set(direction_languages(direction)):
             languages[lang] += count
     turn_types = Counter(stats["counts"].get("turn_type_planned", {}))
     plan = {"direction": dict(directions), "language": dict(languages), "turn_type": dict(turn_types)}
@@ -163,8 +163,3 @@ class LanguageWatch:
         """Judge `lang` afresh from its next tries (it moved to another teacher)."""
         self.failing.discard(lang)
         self.recent.pop(lang, None)
-
-
-def slot_languages(direction: str) -> list[str]:
-    """The languages of a planned direction (`src -> tgt`)."""
-    return [lang for lang in direction.split(" -> ") if lang]

@@ -30,14 +30,13 @@ from bayling_data.pipeline.balance import (
     plan_table,
     planned_directions,
     shortfalls,
-    slot_languages,
 )
 from bayling_data.pipeline.finish import finish, keep_or_reject, route_rejection
 from bayling_data.progress import RunProgress
 from bayling_data.records import Record
 from bayling_data.run_state import RunState
 from bayling_data.sources.readers import iter_rows
-from bayling_data.stats import RunStats
+from bayling_data.stats import RunStats, direction_languages
 from bayling_data.teacher import Teacher
 from bayling_data.teacher.routing import MAIN, ROUTE, RouteOptions, RouteTable
 from bayling_data.text.langid_backends import Py3LangidBackend
@@ -355,7 +354,7 @@ class SlotScheduler:
         """The languages of a slot's planned direction ([] when the generator plans none)."""
         if self.plan is None:
             return []
-        return slot_languages(self.plan(self.options.global_index(position), seed).get("direction", ""))
+        return direction_languages(self.plan(self.options.global_index(position), seed).get("direction", ""))
 
     def _languages(self, position: int, seed: SeedItem, result: SlotResult) -> list[str]:
         """The languages of a slot: of its planned direction, else of the records it made."""

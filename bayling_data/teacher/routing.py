@@ -21,6 +21,7 @@ from typing import Any, ClassVar, Optional
 
 from bayling_data import languages
 from bayling_data.options import option
+from bayling_data.stats import direction_key
 from bayling_data.teacher.client import Reply, Teacher
 
 MAIN = "main"
@@ -104,7 +105,7 @@ def _route_key(key: str, text: str) -> tuple[str, str]:
             return ("tier", tier)
         if "-" in key and "_" not in key:
             src, _, tgt = key.partition("-")
-            return ("direction", f"{languages.get(src).code} -> {languages.get(tgt).code}")
+            return ("direction", direction_key(languages.get(src).code, languages.get(tgt).code))
         return ("lang", languages.get(key).code)
     except ValueError as error:
         raise ValueError(f"--route {text}: {error}") from None
@@ -124,7 +125,7 @@ class RouteTable:
         for lang in langs:
             if lang in self.moved:
                 return self.moved[lang]
-        if len(langs) == 2 and (name := self.routes.get(("direction", f"{langs[0]} -> {langs[1]}"))):
+        if len(langs) == 2 and (name := self.routes.get(("direction", direction_key(*langs)))):
             return name
         for lang in langs:
             if name := self.routes.get(("lang", lang)):
