@@ -29,7 +29,7 @@ TABLES = (
     "cut_by_turn_type",  # "<turn type>\t<reason>": the planned turn that failed, cutting a kept dialogue short
     "source_found",  # imported translation records by format and how their source was found (or not_found)
     "turn_type_planned",  # turns the kept dialogues were planned with (kept ones and those cut off after)
-    "teacher",  # kept records per named teacher (runs with --teacher; "main" for the usual one)
+    "teacher",  # kept records per named teacher (runs with --add-teacher; "main" for the usual one)
     "semantic_margin",  # records by target language and band of semantic margin ("deu_Latn 0.96"), kept or not
 )
 MARGIN_BAND = 0.02  # width of the semantic margin bands counted
@@ -59,7 +59,7 @@ class RunStats:
         """Count a kept record."""
         self.kept += 1
         self._count_unknown(record)
-        self._count_source(record)
+        self._count_import_and_meaning(record)
         c = self.counts
         for lang in {record.src_lang, record.tgt_lang} - {""}:
             c["language"][lang] += 1
@@ -97,7 +97,7 @@ class RunStats:
                     f"{direction_key(record.src_lang, record.tgt_lang)}\t{reason}"
                 ] += 1
             self._count_unknown(record)
-            self._count_source(record)
+            self._count_import_and_meaning(record)
         else:  # a generation that failed before it had a record: counted, so the table sums to the rejects
             self.counts["rejected_language"]["(no record)"] += 1
         self._count_spend("rejected", usage or (record.meta.get("usage") if record is not None else None))
@@ -109,7 +109,8 @@ class RunStats:
             spend[f"{side}_prompt_tokens"] += int(usage.get("prompt_tokens", 0))
             spend[f"{side}_completion_tokens"] += int(usage.get("completion_tokens", 0))
 
-    def _count_source(self, record: Record) -> None:
+    def _count_import_and_meaning(self, record: Record) -> None:
+        """How an import's source was found, and the band of its semantic margin (kept or rejected alike)."""
         if how := record.meta.get("source_found"):
             self.counts["source_found"][f"{record.generator.removeprefix('import:')}: {how}"] += 1
         margin = (record.scores.get("semantic") or {}).get("margin")

@@ -20,7 +20,7 @@ TABLE_TITLES = {
     "rejected_language": "Rejected, by target language",
     "unknown_language": "Records with a language code the registry lacks",
     "script_only_language": "Records with turns no language classifier knows (checked by script only)",
-    "teacher": "Records per teacher (--teacher; main: the usual one)",
+    "teacher": "Records per teacher (--add-teacher; main: the usual one)",
     "source_found": "Imported translation records, by format and where their source was found "
     "(not_found: none could be told apart from the request, so no check compared the translation with it)",
 }

@@ -149,13 +149,14 @@ def to_record(row: dict[str, Any], fmt: str, where: str, langs: ImportLanguages 
     if fmt == "bayling":
         record = _bayling_record(row, where)
         if record.meta.get("source_text") is None and (langs.source_field or record.task == "translate"):
-            _as_translation(record, _source_of(row, fmt, record, langs.source_field, where))
+            _as_translation(record, _source_of(row, fmt, record.messages, record.meta, langs.source_field, where))
     else:
-        messages = _chat_messages(row, fmt, where)
-        record = Record("chat", f"import:{fmt}", langs.lang, langs.lang, messages, meta={"origin": where})
-        found = _source_of(row, fmt, record, langs.source_field, where)
-        if found is not None:  # a translation record: its source is in the language --source-lang names
-            record = Record("translate", record.generator, langs.source_lang, langs.lang, messages, meta=record.meta)
+        messages, meta = _chat_messages(row, fmt, where), {"origin": where}
+        found = _source_of(row, fmt, messages, meta, langs.source_field, where)
+        if found is None:
+            record = Record("chat", f"import:{fmt}", langs.lang, langs.lang, messages, meta=meta)
+        else:  # a translation record: its source is in the language --source-lang names
+            record = Record("translate", f"import:{fmt}", langs.source_lang, langs.lang, messages, meta=meta)
             _as_translation(record, found)
     bad = [position for position, m in enumerate(record.messages, start=1) if not isinstance(m["content"], str)]
     if bad:
@@ -169,17 +170,24 @@ def to_record(row: dict[str, Any], fmt: str, where: str, langs: ImportLanguages 
     return record
 
 
-def _first_user_turn(record: Record) -> int | None:
-    return next((i for i, m in enumerate(record.messages) if m["role"] == "user"), None)
+def _first_user_turn(messages: list[dict[str, Any]]) -> int | None:
+    return next((i for i, m in enumerate(messages) if m["role"] == "user"), None)
 
 
-def _source_of(row: dict[str, Any], fmt: str, record: Record, field_name: str | None, where: str) -> FoundSource | None:
+def _source_of(
+    row: dict[str, Any],
+    fmt: str,
+    messages: list[dict[str, Any]],
+    meta: dict[str, Any],
+    field_name: str | None,
+    where: str,
+) -> FoundSource | None:
     """The source of a translation record; None when the row asks for no translation, and a FoundSource with
     no text (`not_found`) when it asks for one but its text cannot be told apart from the request."""
-    position = _first_user_turn(record)
-    turn = record.messages[position]["content"] if position is not None else None
+    position = _first_user_turn(messages)
+    turn = messages[position]["content"] if position is not None else None
     if field_name:
-        value = row.get(field_name, record.meta.get(field_name))
+        value = row.get(field_name, meta.get(field_name))
         if value is not None and not isinstance(value, str):
             raise InputError(f"{where}: --source-field {field_name} must hold text, got {type(value).__name__}")
         return FoundSource(unquoted(value), "field", "") if value and value.strip() else None
@@ -204,7 +212,7 @@ def _as_translation(record: Record, found: FoundSource | None) -> None:
     record.meta["source_found"] = found.how
     if found.text:
         record.meta["source_text"] = found.text
-    position = _first_user_turn(record)
+    position = _first_user_turn(record.messages)
     if "turn_langs" not in record.meta and record.tgt_lang:
         by_role = {"user": record.src_lang or None, "assistant": record.tgt_lang}
         record.meta["turn_langs"] = [
