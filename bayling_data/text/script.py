@@ -118,6 +118,7 @@ def outweighing_script(text: str, script: str) -> str | None:
     return name if weight > mine else None
 
 
+@functools.lru_cache(maxsize=16_384)  # every check of a translation asks it of the same source
 def main_script(text: str) -> str | None:
     """The writing system (ISO 15924 code) most of `text`'s letters are in, or None (no letters)."""
     if text.isascii():
