@@ -88,7 +88,7 @@ class TeacherGenerator:
             "index": index,
         }
         if routed := getattr(self.context.teacher, "routed_name", None):
-            provenance["teacher"] = routed()  # which of the run's teachers (--teacher) wrote it
+            provenance["teacher"] = routed()  # which of the run's teachers (--add-teacher) wrote it
         if isinstance(made, Rejection):
             made.usage = provenance["usage"]
             if made.record is not None:  # a dialogue ended by its first turn: kept apart for review

@@ -26,7 +26,6 @@ from bayling_data.teacher.client import Reply, Teacher
 
 MAIN = "main"
 ROUTE = contextvars.ContextVar("bayling_teacher_route", default=MAIN)  # the teacher of the running slot
-TIERS = ("high", "medium", "low")
 
 
 @dataclass
@@ -100,8 +99,8 @@ def _route_key(key: str, text: str) -> tuple[str, str]:
     try:
         if key.startswith("tier:"):
             tier = key.removeprefix("tier:")
-            if tier not in TIERS:
-                raise ValueError(f"unknown tier {tier!r} ({', '.join(TIERS)})")
+            if tier not in languages.TIERS:
+                raise ValueError(f"unknown tier {tier!r} ({', '.join(languages.TIERS)})")
             return ("tier", tier)
         if "-" in key and "_" not in key:
             src, _, tgt = key.partition("-")
