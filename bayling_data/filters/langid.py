@@ -10,7 +10,6 @@ translations in 90 languages: `benchmarks/real_translations.py`.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,10 +19,9 @@ from bayling_data.options import option
 from bayling_data.records import Record
 from bayling_data.text.langid_backends import BACKENDS, DEFAULT_BACKENDS, Backend, make_backends
 from bayling_data.text.script import outweighing_script, script_share
+from bayling_data.text.source_finder import QUOTED  # a user turn quotes words of another language
 from bayling_data.text.tokens import without_source_words, without_tokens
 
-# Quoted spans ("...", “...”, „...“, «...», 「...」): a user turn quotes words of another language.
-QUOTED = re.compile(r'"[^"\n]*"|“[^”\n]*”|„[^“”\n]*[“”]|«[^»\n]*»|「[^」\n]*」|『[^』\n]*』')
 # What to do with a turn whose declared language the registry does not know: keep it to the checks that
 # need no classifier (its script, when the code names one), or reject the record.
 UNKNOWN_LANGS = ("keep", "reject")

@@ -32,7 +32,8 @@ CODE_BLOCK = re.compile(r"```[^\n`]*\n(.*?)\n?```", re.DOTALL)
 # A colon that introduces the text: ASCII, full-width, Arabic-script and Ethiopic forms.
 COLON = re.compile(r"[:：]\s*")
 QUOTE_PAIRS = {'"': '"', "“": "”", "„": "“", "«": "»", "「": "」", "『": "』", "‘": "’", "'": "'", "‹": "›"}
-QUOTED_SPAN = re.compile(r'"([^"\n]+)"|“([^”\n]+)”|„([^“”\n]+)[“”]|«\s*([^»\n]+?)\s*»|「([^」\n]+)」|『([^』\n]+)』')
+# Quoted spans ("...", “...”, „...“, «...», 「...」), each opened and closed by one character.
+QUOTED = re.compile(r'"[^"\n]*"|“[^”\n]*”|„[^“”\n]*[“”]|«[^»\n]*»|「[^」\n]*」|『[^』\n]*』')
 
 
 @dataclass(frozen=True)
@@ -116,7 +117,7 @@ def _after_colon(line: str) -> FoundSource | None:
     request_word = TRANSLATE_WORDS.search(line)
     if request_word is None:
         return None
-    quoted = [(m.start(), m.end()) for m in QUOTED_SPAN.finditer(line)]
+    quoted = [(m.start(), m.end()) for m in QUOTED.finditer(line)]
     for colon in COLON.finditer(line, request_word.end()):
         if any(start < colon.start() < end for start, end in quoted):
             continue
@@ -128,7 +129,8 @@ def _after_colon(line: str) -> FoundSource | None:
 
 def _in_quotes(turn: str) -> FoundSource | None:
     """`Translate "Hello" into French`: the longest quoted span."""
-    spans = [(m.start(), m.end(), next(g for g in m.groups() if g)) for m in QUOTED_SPAN.finditer(turn)]
+    spans = [(m.start(), m.end(), m.group()[1:-1].strip()) for m in QUOTED.finditer(turn)]
+    spans = [span for span in spans if span[2]]
     if not spans:
         return None
     start, end, text = max(spans, key=lambda span: len(span[2]))
