@@ -59,10 +59,12 @@ def find_in_user_turn(turn: str) -> FoundSource | None:
 
 
 def unquoted(text: str) -> str:
-    """`text` without one pair of quotes around the whole of it."""
+    """`text` without one pair of quotes around the whole of it (not `“a” and “b”`: two quoted spans)."""
     text = text.strip()
-    if len(text) >= 2 and QUOTE_PAIRS.get(text[0]) == text[-1] and text.count(text[0]) <= 2:
-        return text[1:-1].strip()
+    if len(text) >= 2 and QUOTE_PAIRS.get(text[0]) == text[-1]:
+        inner = text[1:-1]
+        if text[0] not in inner and text[-1] not in inner:
+            return inner.strip()
     return text
 
 

@@ -47,3 +47,4 @@ def test_a_request_with_no_text_to_point_at_has_no_source():
 def test_quotes_around_the_whole_text_go():
     assert unquoted("“Hello”") == "Hello"
     assert unquoted('"a" and "b"') == '"a" and "b"'
+    assert unquoted("“%s” is not a valid name: “%c”") == "“%s” is not a valid name: “%c”"
