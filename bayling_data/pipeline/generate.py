@@ -46,8 +46,10 @@ class RunIncomplete(RuntimeError):
     """The run stopped before --n records (too many rejects, a budget): what it made is kept, --resume continues."""
 
 
-DEFAULT_TEMPERATURE, DEFAULT_ANSWER_TOKENS = 0.7, 512
-LOCAL_TEMPERATURE, LOCAL_ANSWER_TOKENS = 0.3, 256  # a small local model rambles: keep it short and cool
+DEFAULT_TEMPERATURE, DEFAULT_ANSWER_TOKENS, DEFAULT_SLOT_TRIES = 0.7, 512, 24
+# a small local model rambles: keep it short and cool; and it writes some languages only now and then, so
+# its rounds of tries for a record stop at one (the quick start's Chinese would take minutes, not seconds)
+LOCAL_TEMPERATURE, LOCAL_ANSWER_TOKENS, LOCAL_SLOT_TRIES = 0.3, 256, 8
 
 
 @dataclass
@@ -107,10 +109,10 @@ class GenerateOptions:
     checkpoint_seconds: float = option(
         30.0, "Seconds between checkpoints (what a crash can lose at most).", low=1.0, high=86_400.0
     )
-    slot_tries: int = option(
-        24,
-        "Tries a record keeps its planned direction before a later record takes its place "
-        "(8 for a language whose tries keep failing).",
+    slot_tries: Optional[int] = option(
+        None,
+        f"Tries a record keeps its planned direction before a later record takes its place (default "
+        f"{DEFAULT_SLOT_TRIES}; {LOCAL_SLOT_TRIES} local; one a record for a language whose tries keep failing).",
         low=1,
         high=10_000,
         resume=True,
@@ -169,8 +171,8 @@ class GenerateOptions:
         return get_language(self.source_lang).code if self.source_lang else None
 
     def for_teacher(self, teacher: Teacher) -> GenerateOptions:
-        """The options with what depends on the teacher resolved: its concurrency, and the temperature and
-        answer length a user left open (shorter and cooler for the small embedded model)."""
+        """The options with what depends on the teacher resolved: its concurrency, and the temperature, answer
+        length and tries a record a user left open (shorter, cooler and fewer for the small embedded model)."""
         local = teacher.embedded
         return dataclasses.replace(
             self,
@@ -179,6 +181,7 @@ class GenerateOptions:
             if self.temperature is None
             else self.temperature,
             answer_tokens=self.answer_tokens or (LOCAL_ANSWER_TOKENS if local else DEFAULT_ANSWER_TOKENS),
+            slot_tries=self.slot_tries or (LOCAL_SLOT_TRIES if local else DEFAULT_SLOT_TRIES),
         )
 
     @property
@@ -344,7 +347,8 @@ class SlotScheduler:
             self._watch(langs, rejected=False)  # the teacher wrote it (dedup is not the language's fault)
         failing = bool(self.watch.failing.intersection(langs))  # no more rounds for a language that keeps failing
         retry = result.passed is None and not result.final and not failing
-        if (deduplicated or retry) and result.tries < self.options.slot_tries and self.attempts < self.max_attempts:
+        cap = self.options.slot_tries or DEFAULT_SLOT_TRIES
+        if (deduplicated or retry) and result.tries < cap and self.attempts < self.max_attempts:
             self.attempts += 1  # another round of the same slot: its direction stays planned
             self._start(position, seed, result.tries, at_head=True)  # ahead of the slots after it
             return
