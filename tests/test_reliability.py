@@ -8,7 +8,8 @@ import subprocess
 import time
 from collections.abc import Callable
 
-from conftest import CLI, generate_args, load_output, run_cli, server_stats
+import pytest
+from conftest import CLI, WITH_SIGINT, generate_args, load_output, run_cli, server_stats
 
 from bayling_data.testing.mock_teacher import MockServer, MockState
 
@@ -82,22 +83,28 @@ def test_batch_api_generate_then_resume_polls_the_same_jobs(cli_env, tmp_path):
     assert load_output(out, tmp_path).num_rows == 12
 
 
-def test_sigterm_drains_requests_in_flight_then_resume_pays_nothing_twice(cli_env, tmp_path):
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
+def test_a_stop_drains_requests_in_flight_then_resume_pays_nothing_twice(cli_env, tmp_path, stop):
     """SIGTERM is handled like Ctrl-C: requests already sent are still received and cached before the
-    process exits, so a --resume pays again for none of them."""
+    process exits (the user is told why it does not stop at once), so a --resume pays again for none."""
     out = tmp_path / "run"
     with MockServer(MockState(latency=0.5)) as server:
         args = generate_args(server.url, out, 60, "--concurrency", "16")
         process = subprocess.Popen(
-            [*CLI, *args], env=cli_env, cwd=cli_env["XDG_CACHE_HOME"], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+            [*WITH_SIGINT, *CLI, *args],
+            env=cli_env,
+            cwd=cli_env["XDG_CACHE_HOME"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
         )
         deadline = time.monotonic() + 60
         while server.state.counters["completions"] < 20 and time.monotonic() < deadline:
             time.sleep(0.05)
-        process.send_signal(signal.SIGTERM)
+        process.send_signal(stop)
         _, stderr = process.communicate(timeout=60)
         assert process.returncode == 130, stderr
         assert b"--resume" in stderr and b"Traceback" not in stderr
+        assert b"stopping: the answers to requests already sent" in stderr  # told why it does not stop at once
         answered = server.state.counters["completions"]
         resumed = run_cli([*args, "--resume"], cli_env)
         assert resumed.returncode == 0, resumed.stderr

@@ -48,6 +48,9 @@ def show_warnings() -> None:
         logger.propagate = False
 
 
+STOPPING = "stopping: the answers to requests already sent are being received and saved; Ctrl-C again stops at once"
+
+
 def fail(message: str, code: int = 2) -> typer.Exit:
     """Print a clear error and return the exit to raise."""
     err.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
@@ -55,28 +58,35 @@ def fail(message: str, code: int = 2) -> typer.Exit:
 
 
 def run_stoppable(main: Coroutine[Any, Any, T]) -> T:
-    """`asyncio.run(main)`, where SIGTERM stops the run the way Ctrl-C does: the main task is cancelled, so
+    """`asyncio.run(main)`, where Ctrl-C and SIGTERM stop the run cleanly: the main task is cancelled, so
     requests already sent are still received and cached (each bounded by --timeout) before the process
-    exits; it ends in KeyboardInterrupt. Outside the event loop SIGTERM raises KeyboardInterrupt at once."""
+    exits, and the user is told so; a second signal ends it at once. It ends in KeyboardInterrupt.
+    Outside the event loop SIGTERM raises KeyboardInterrupt at once."""
+
+    # Ctrl-C only where it has its default meaning (a run started in the background ignores it); asyncio.run
+    # puts its own handler in its place, which this one replaces while the run lasts
+    stops = [signal.SIGTERM] + [signal.SIGINT] * (signal.getsignal(signal.SIGINT) is signal.default_int_handler)
 
     async def stoppable() -> T:
         loop, task = asyncio.get_running_loop(), asyncio.current_task()
         assert task is not None
         signals = 0
 
-        def on_sigterm(signum: int, frame: object) -> None:
+        def on_signal(signum: int, frame: object) -> None:
             # the first stops the run cleanly from the loop; a second ends it at once, even in a blocking read
             nonlocal signals
             signals += 1
             if signals > 1:
                 raise KeyboardInterrupt
+            loop.call_soon_threadsafe(lambda: err.print(STOPPING, highlight=False))
             loop.call_soon_threadsafe(task.cancel)
 
-        outside = signal.signal(signal.SIGTERM, on_sigterm)
+        outside = {signum: signal.signal(signum, on_signal) for signum in stops}
         try:
             return await main
         finally:
-            signal.signal(signal.SIGTERM, outside)
+            for signum, handler in outside.items():
+                signal.signal(signum, handler)
 
     with terminate_on_sigterm():
         try:
