@@ -7,7 +7,7 @@ target language, the source in `meta.source_text`), as `bayling-data filter` rea
 then plants defects: an answer in another script, an answer in another language of the same script, a
 copy of the source, an answer cut mid-way, an exact duplicate, and the translation of another sentence.
 
-    python benchmarks/real_translations.py [--per-lang 150] [--seed 0] [--markdown]
+    python benchmarks/real_translations.py [--per-lang 150] [--seed 0] [--markdown] [--semantic-min-score 0.92]
 
 prints, per language and overall, the share of correct records kept and of each planted defect caught.
 """
@@ -27,7 +27,7 @@ from importlib import resources
 from pathlib import Path
 
 from bayling_data import languages
-from bayling_data.filters import FilterConfig, build_chain
+from bayling_data.filters import FilterConfig, build_chain, registry
 from bayling_data.filters.base import batched
 from bayling_data.records import Record
 from bayling_data.sources.formats import ImportLanguages, to_record
@@ -291,39 +291,41 @@ def evaluate(
     """Write `items` as rows of `fmt`, read them back as `filter --lang <lang>` does, and run the filter
     chain over them (in batches, as `filter` does).
 
-    Correct records and their planted duplicates go through the whole chain, in order; the other planted
-    defects through the chain without dedup, so that neither dedup takes the credit for a defect whose
-    correct twin (same source) came first, nor a defect that slipped through pushes its twin out as a
-    near duplicate. Returns per-language counts {lang: Counter(label -> total, label+'_ok' -> kept (clean)
+    Every record goes through the checks in one stream, in the corpus's order, correct and planted alike (as
+    in a real corpus: a check that learns from the records it has seen sees both). Dedup then runs over the
+    correct records and their planted duplicates that passed: neither does dedup take the credit for a defect
+    whose correct twin (same source) came first, nor does a defect that slipped through push its twin out as
+    a near duplicate. Returns per-language counts {lang: Counter(label -> total, label+'_ok' -> kept (clean)
     or caught, 'found' -> sources found)}, the reject reasons of clean records, and records/s (reading the
     rows and the whole chain).
     """
     config = config or FilterConfig()
-    whole = build_chain(config)
-    no_dedup = build_chain(dataclasses.replace(config, skip=[*config.skip, "exact_dedup", "near_dedup"]))
+    dedup_steps = ["exact_dedup", "near_dedup"]
+    checks = build_chain(dataclasses.replace(config, skip=[*config.skip, *dedup_steps]))
+    others = [name for name in registry.steps() if name not in dedup_steps]
+    dedup = build_chain(dataclasses.replace(config, skip=[*config.skip, *others]))
+    verdicts: dict[int, str | None] = {}
+    records: dict[int, Record] = {}
+    started = time.perf_counter()
+    for batch in batched(range(len(items)), 1024):
+        for n in batch:  # the same request for the same source (a duplicate is the same row again)
+            records[n] = as_record(items[n], fmt, random.Random(f"{items[n].lang}:{items[n].source}"), source_lang)
+        verdicts.update(zip(batch, checks.check_batch([records[n] for n in batch]), strict=True))
+    passed = [n for n, x in enumerate(items) if verdicts[n] is None and x.label in ("clean", "duplicate")]
+    for batch in batched(passed, 1024):
+        verdicts.update(zip(batch, dedup.check_batch([records[n] for n in batch]), strict=True))
+    seconds = time.perf_counter() - started
     per_lang: dict[str, Counter] = defaultdict(Counter)
     clean_reasons: Counter = Counter()
-    seconds = 0.0
-    for chain, part in (
-        (whole, [x for x in items if x.label in ("clean", "duplicate")]),
-        (no_dedup, [x for x in items if x.label not in ("clean", "duplicate")]),
-    ):
-        for batch in batched(part, 1024):
-            # the same request for the same source (a duplicate is the same row again)
-            rows = [(x, random.Random(f"{x.lang}:{x.source}")) for x in batch]
-            started = time.perf_counter()
-            records = [as_record(sample, fmt, rng, source_lang) for sample, rng in rows]
-            reasons = chain.check_batch(records)
-            seconds += time.perf_counter() - started
-            for sample, record, reason in zip(batch, records, reasons, strict=True):
-                counts = per_lang[sample.lang]
-                counts[sample.label] += 1
-                counts["found"] += record.meta.get("source_text") is not None
-                counts[f"{sample.label}_ok"] += reason is None if sample.label == "clean" else reason is not None
-                if sample.label == "clean" and reason is not None:
-                    clean_reasons[reason] += 1
-                if sample.label == "wrong_language" and reason is None:
-                    clean_reasons[f"(missed) {sample.origin.split(':')[1]} as {sample.lang}"] += 1
+    for n, sample in enumerate(items):
+        reason, counts = verdicts[n], per_lang[sample.lang]
+        counts[sample.label] += 1
+        counts["found"] += records[n].meta.get("source_text") is not None
+        counts[f"{sample.label}_ok"] += reason is None if sample.label == "clean" else reason is not None
+        if sample.label == "clean" and reason is not None:
+            clean_reasons[reason] += 1
+        if sample.label == "wrong_language" and reason is None:
+            clean_reasons[f"(missed) {sample.origin.split(':')[1]} as {sample.lang}"] += 1
     return per_lang, clean_reasons, len(items) / seconds
 
 
@@ -371,11 +373,14 @@ def main() -> None:
     parser.add_argument("--formats", default=",".join(FORMATS), help="import formats to write the records in")
     parser.add_argument("--corpora", default="django,desktop", help="django (the wheel's .po), desktop (GTK, GLib)")
     parser.add_argument("--source-lang", default="", help="as filter's --source-lang (default: not given)")
+    parser.add_argument("--semantic-min-score", type=float, help="as filter's (default: the semantic check off)")
     args = parser.parse_args()
     items = samples(args.per_lang, args.seed, args.per_defect, tuple(args.corpora.split(",")))
+    settings = {} if args.semantic_min_score is None else {"semantic_min_score": args.semantic_min_score}
     for fmt in args.formats.split(","):
         print(f"## {fmt}")
-        print(report(*evaluate(items, fmt, source_lang=args.source_lang), markdown=args.markdown))
+        config = FilterConfig(settings=settings)
+        print(report(*evaluate(items, fmt, config, source_lang=args.source_lang), markdown=args.markdown))
 
 
 if __name__ == "__main__":

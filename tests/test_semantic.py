@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from conftest import load_output, run_cli
 
-from bayling_data.filters.semantic import Faithfulness
+from bayling_data.filters.semantic import TYPICAL_MARGIN, Faithfulness
 from bayling_data.sources.formats import ImportLanguages, to_record
 from bayling_data.view.data import Dataset, Query
 
@@ -35,19 +35,29 @@ def _record(source: str, translation: str):
 
 
 def test_translations_of_another_sentence_are_caught(german_pairs):
-    step = Faithfulness(semantic_min_margin=0.96)
+    step = Faithfulness(semantic_min_score=0.92)
     clean = [_record(s, t) for s, t in german_pairs[:60]]
     others = [_record(s, german_pairs[(i + 7) % 20 + 60][1]) for i, (s, _) in enumerate(german_pairs[60:])]
     verdicts = step.check_batch(clean + others)
     kept = sum(v is None for v in verdicts[: len(clean)]) / len(clean)
     caught = sum(v == "unfaithful" for v in verdicts[len(clean) :]) / len(others)
     assert kept >= 0.9 and caught >= 0.8, (kept, caught)
-    assert {"cosine", "margin"} <= clean[-1].scores["semantic"].keys()
+    assert {"cosine", "margin", "score"} <= clean[-1].scores["semantic"].keys()
     assert json.dumps(clean[-1].scores)  # plain floats: the scores are written with the record
 
 
+def test_each_language_is_judged_against_its_own_typical_margin(german_pairs):
+    """The encoder knows some languages less well (correct Udmurt margins sit near 0.97, French ones near
+    1.05): a language's median margin, once known, is what its scores are taken against."""
+    step = Faithfulness(semantic_min_score=0.92)
+    assert step.typical_margin("udm_Cyrl", []) == TYPICAL_MARGIN  # nothing known yet: the prior
+    assert TYPICAL_MARGIN > step.typical_margin("udm_Cyrl", [0.97] * 10) > 0.97  # a few: drawn towards the prior
+    assert step.typical_margin("udm_Cyrl", [0.97] * 500) == pytest.approx(0.97, abs=0.002)
+    assert step.typical_margin("fra_Latn", [1.05] * 500) == pytest.approx(1.05, abs=0.002)  # each its own
+
+
 def test_a_first_record_with_no_neighbours_is_judged_by_its_cosine(german_pairs):
-    step = Faithfulness(semantic_min_margin=0.96)
+    step = Faithfulness(semantic_min_score=0.92)
     source, translation = german_pairs[0]
     record = _record(source, translation)
     assert step.check(record) is None
@@ -64,27 +74,27 @@ def test_filter_runs_the_check_from_a_flag(cli_env, tmp_path, german_pairs):
     path = tmp_path / "alpaca.jsonl"
     path.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows))
     out = tmp_path / "out"
-    done = run_cli(["filter", str(path), "--out", str(out), "--lang", "de", "--semantic-min-margin", "0.96"], cli_env)
+    done = run_cli(["filter", str(path), "--out", str(out), "--lang", "de", "--semantic-min-score", "0.92"], cli_env)
     assert done.returncode == 0, done.stderr
     reasons = json.loads((out / "run_summary.json").read_text())["stats"]["counts"]["rejected_reason"]
     assert reasons.get("semantic:unfaithful", 0) >= 1  # (2 of the 5 here: 40 records leave a margin few neighbours)
     kept = load_output(out, tmp_path)
     assert all("semantic" in json.loads(scores) for scores in kept["scores"])
 
-    # the viewer: a facet of margin bands, and the lowest margins first
+    # the viewer: a facet of score bands, and the lowest scores first
     dataset = Dataset(out)
     dataset.build_index()
     bands = dict(dataset.facet_counts(Query())["semantic"])
     assert sum(bands.values()) >= 30 and all(len(band) == 9 for band in bands)  # "0.94-0.96"
     first = dataset.browse(Query.from_params({"sort": "semantic"}))[0]
     margins = [dataset.record(row["filename"], row["file_row_number"])["scores"] for row in first]
-    values = [m["semantic"]["margin"] for m in margins if "margin" in m.get("semantic", {})]
+    values = [m["semantic"]["score"] for m in margins if "score" in m.get("semantic", {})]
     assert values == sorted(values) and len(values) >= 20
     band = min(bands)
     in_band = dataset.browse(Query.from_params({"semantic": band}))[0]
     assert len(in_band) == bands[band]
 
-    wrong = run_cli(["filter", str(path), "--out", str(tmp_path / "x"), "--semantic-min-margin", "0.96",
+    wrong = run_cli(["filter", str(path), "--out", str(tmp_path / "x"), "--semantic-min-score", "0.92",
                      "--semantic-model", str(tmp_path / "none.bin")], cli_env)  # fmt: skip
     assert wrong.returncode != 0 and "none.bin: no such file" in wrong.stderr
     assert "Traceback" not in wrong.stderr
@@ -99,7 +109,7 @@ def test_generate_checks_each_translate_turn_for_meaning(cli_env, tmp_path):
     from bayling_data.testing.mock_teacher import MockServer, MockState
 
     with MockServer(MockState()) as server:
-        args = generate_args(server.url, tmp_path / "out", 8, "--semantic-min-margin", "0.96")
+        args = generate_args(server.url, tmp_path / "out", 8, "--semantic-min-score", "0.92")
         done = run_cli(args, cli_env)
     assert done.returncode == 0, done.stderr
     reasons = json.loads((tmp_path / "out" / "run_summary.json").read_text())["stats"]["counts"]["rejected_reason"]

@@ -92,7 +92,8 @@ def semantic_table(bands: dict[str, int]) -> str:
         lang, _, band = key.rpartition(" ")
         by_lang.setdefault(lang, []).append((float(band), count))
     lines = [
-        "### Semantic margin of translations, per target language (bands of 0.02; low: meaning likely lost)",
+        "### Semantic margin of translations, per target language (bands of 0.02; the check judges each margin "
+        "against its language's median)",
         "",
         "| language | scored | 10th percentile | median |",
         "|---|---:|---:|---:|",

@@ -164,7 +164,7 @@ def _final_kind(text: str) -> str | None:
     return _FINAL_KINDS.get(stripped[-1]) if stripped else None
 
 
-def _shape_differences(source: str, translation: str, ratio: float) -> list[str]:
+def shape_differences(source: str, translation: str, ratio: float) -> list[str]:
     """The ways a translation's shape differs from its source's: each is common alone in good translations
     (measured: 0.02-1% of real ones), rare together."""
     translation = translation.replace("::", "።")  # Amharic typed without the Ethiopic full stop
@@ -203,7 +203,7 @@ class Shape(Filter):
     def check(self, record: Record) -> str | None:
         for source, src, translation, tgt in translation_pairs(record):
             ratio = length_ratio(source, src, translation, tgt)
-            differences = _shape_differences(source, translation, ratio)
+            differences = shape_differences(source, translation, ratio)
             if len(differences) > self.options.max_shape_differences:
                 record.scores["shape"] = differences
                 return "mismatch"

@@ -34,7 +34,7 @@ FACETS = {  # facet name -> SQL over the index
     "reject_step": "reject_step",
     "semantic": "semantic_band",
 }
-SORTS = {"": "ordinal", "semantic": "semantic_margin ASC NULLS LAST, ordinal"}  # sort key -> ORDER BY
+SORTS = {"": "ordinal", "semantic": "semantic_score ASC NULLS LAST, ordinal"}  # sort key -> ORDER BY
 LIST_COLUMNS = "split, filename, file_row_number, id, task, src_lang, tgt_lang, messages, reject_reason"
 
 
@@ -52,7 +52,7 @@ class Query:
     text: str = ""
     facets: dict[str, str] = field(default_factory=dict)
     page: int = 0
-    sort: str = ""  # "" (shard order) or "semantic" (lowest semantic margin first)
+    sort: str = ""  # "" (shard order) or "semantic" (lowest semantic score first)
 
     @classmethod
     def from_params(cls, params: Any) -> Query:
@@ -211,7 +211,7 @@ class Dataset:
                     f"(filename, file_row_number) IN (SELECT filename, file_row_number FROM facets WHERE {where})"
                 )
             condition = f"WHERE {' AND '.join(conditions)}" if conditions else ""
-            order = f"ORDER BY {SEMANTIC_MARGIN} ASC NULLS LAST" if query.sort == "semantic" else ""
+            order = f"ORDER BY {SEMANTIC_SCORE} ASC NULLS LAST" if query.sort == "semantic" else ""
             rows = self.rows(f"SELECT {LIST_COLUMNS} FROM records {condition} {order} {limit}", params)
         return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
 
@@ -266,7 +266,7 @@ def _rows_in(filename: str) -> int:
     return sink_of(Path(filename)).count_rows(Path(filename))
 
 
-SEMANTIC_MARGIN = "TRY_CAST(json_extract(scores, '$.semantic.margin') AS DOUBLE)"
+SEMANTIC_SCORE = "TRY_CAST(json_extract(scores, '$.semantic.score') AS DOUBLE)"
 _INDEX_SQL = f"""
 SELECT row_number() OVER () AS ordinal, filename, file_row_number, split, task, generator, src_lang, tgt_lang,
        coalesce(src_lang, '?') || ' -> ' || coalesce(tgt_lang, '?') AS direction,
@@ -276,9 +276,9 @@ SELECT row_number() OVER () AS ordinal, filename, file_row_number, split, task, 
        len(messages) AS messages_count,
        list_sum(list_transform(list_filter(messages, lambda m: m.role = 'assistant'), lambda m: length(m.content)))
            AS answer_chars,
-       {SEMANTIC_MARGIN} AS semantic_margin,
-       -- bands of 0.02 (a margin of 0.957 is in "0.94-0.96")
-       printf('%.2f-%.2f', floor({SEMANTIC_MARGIN} * 50) / 50, floor({SEMANTIC_MARGIN} * 50) / 50 + 0.02)
+       {SEMANTIC_SCORE} AS semantic_score,
+       -- bands of 0.02 (a score of 0.957 is in "0.94-0.96")
+       printf('%.2f-%.2f', floor({SEMANTIC_SCORE} * 50) / 50, floor({SEMANTIC_SCORE} * 50) / 50 + 0.02)
            AS semantic_band
 FROM records
 """

@@ -40,7 +40,7 @@ FACET_TITLES = {
     "instruction_lang": "Instruction language",
     "reject_step": "Rejected by step",
     "reject_reason": "Reject reason",
-    "semantic": "Semantic margin",
+    "semantic": "Semantic score",
 }
 
 
