@@ -98,6 +98,7 @@ def _shot(driver, name: str) -> None:
 def test_the_viewer_in_a_browser(viewer, browser, output):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.wait import WebDriverWait
 
     url = viewer
     summary = json.loads((output / "run_summary.json").read_text())
@@ -112,7 +113,8 @@ def test_the_viewer_in_a_browser(viewer, browser, output):
 
     # search: the one record with the injected answer, and nothing for text no record has
     browser.find_element(By.NAME, "q").send_keys("PWNED", Keys.ENTER)
-    assert "q=PWNED" in browser.current_url
+    # the form's navigation may not have happened yet when send_keys returns (seen once in a full run)
+    WebDriverWait(browser, 30).until(lambda driver: "q=PWNED" in driver.current_url)
     assert len(browser.find_elements(By.CSS_SELECTOR, ".result")) == 1
     browser.get(url + "browse?q=no+record+says+this")
     assert "No record matches." in browser.find_element(By.TAG_NAME, "body").text

@@ -85,7 +85,8 @@ class Faithfulness(Filter):
             by_lang[records[i].tgt_lang].append(n)
         for lang, members in by_lang.items():
             margins = self._pair_margins(lang, sources[members], translations[members])
-            typical = self.typical_margin(lang, [margin for _, margin in margins if margin is not None])
+            self._margins[lang].extend(margin for _, margin in margins if margin is not None)
+            typical = self.typical_margin(lang)
             for n, (cosine, margin) in zip(members, margins, strict=True):
                 record = records[pairs[n][0]]
                 record.scores["semantic"] = {"cosine": round(cosine, 3)}
@@ -101,11 +102,9 @@ class Faithfulness(Filter):
                     verdicts[pairs[n][0]] = "unfaithful"
         return verdicts
 
-    def typical_margin(self, lang: str, new: list[float]) -> float:
-        """The median margin of `lang`'s recent translations (with `new` ones), drawn towards TYPICAL_MARGIN
-        while few are known."""
+    def typical_margin(self, lang: str) -> float:
+        """The median margin of `lang`'s recent translations, drawn towards TYPICAL_MARGIN while few are known."""
         seen = self._margins[lang]
-        seen.extend(new)
         if not seen:
             return TYPICAL_MARGIN
         return (float(np.median(seen)) * len(seen) + TYPICAL_MARGIN * PRIOR_WEIGHT) / (len(seen) + PRIOR_WEIGHT)
