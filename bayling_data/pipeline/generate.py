@@ -47,8 +47,8 @@ class RunIncomplete(RuntimeError):
 
 
 DEFAULT_TEMPERATURE, DEFAULT_ANSWER_TOKENS, DEFAULT_SLOT_TRIES = 0.7, 512, 24
-# a small local model rambles: keep it short and cool; and it writes some languages only now and then, so
-# its rounds of tries for a record stop at one (the quick start's Chinese would take minutes, not seconds)
+# a small local model rambles: keep it short and cool; and it writes some languages only now and then, so a
+# record gets one round of 8 tries (three rounds made the quick start's Chinese take minutes more)
 LOCAL_TEMPERATURE, LOCAL_ANSWER_TOKENS, LOCAL_SLOT_TRIES = 0.3, 256, 8
 
 
@@ -347,8 +347,7 @@ class SlotScheduler:
             self._watch(langs, rejected=False)  # the teacher wrote it (dedup is not the language's fault)
         failing = bool(self.watch.failing.intersection(langs))  # no more rounds for a language that keeps failing
         retry = result.passed is None and not result.final and not failing
-        cap = self.options.slot_tries or DEFAULT_SLOT_TRIES
-        if (deduplicated or retry) and result.tries < cap and self.attempts < self.max_attempts:
+        if (deduplicated or retry) and result.tries < self.options.slot_tries and self.attempts < self.max_attempts:
             self.attempts += 1  # another round of the same slot: its direction stays planned
             self._start(position, seed, result.tries, at_head=True)  # ahead of the slots after it
             return
