@@ -15,7 +15,6 @@ prints, per language and overall, the share of correct records kept and of each 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import random
 import re
 import sys
@@ -27,7 +26,7 @@ from importlib import resources
 from pathlib import Path
 
 from bayling_data import languages
-from bayling_data.filters import FilterConfig, build_chain, registry
+from bayling_data.filters import FilterConfig, build_chain
 from bayling_data.filters.base import batched
 from bayling_data.records import Record
 from bayling_data.sources.formats import ImportLanguages, to_record
@@ -299,21 +298,17 @@ def evaluate(
     or caught, 'found' -> sources found)}, the reject reasons of clean records, and records/s (reading the
     rows and the whole chain).
     """
-    config = config or FilterConfig()
-    dedup_steps = ["exact_dedup", "near_dedup"]
-    checks = build_chain(dataclasses.replace(config, skip=[*config.skip, *dedup_steps]))
-    others = [name for name in registry.steps() if name not in dedup_steps]
-    dedup = build_chain(dataclasses.replace(config, skip=[*config.skip, *others]))
+    chain = build_chain(config or FilterConfig())
     verdicts: dict[int, str | None] = {}
     records: dict[int, Record] = {}
     started = time.perf_counter()
     for batch in batched(range(len(items)), 1024):
         for n in batch:  # the same request for the same source (a duplicate is the same row again)
             records[n] = as_record(items[n], fmt, random.Random(f"{items[n].lang}:{items[n].source}"), source_lang)
-        verdicts.update(zip(batch, checks.check_batch([records[n] for n in batch]), strict=True))
+        verdicts.update(zip(batch, chain.check_batch([records[n] for n in batch], "unordered"), strict=True))
     passed = [n for n, x in enumerate(items) if verdicts[n] is None and x.label in ("clean", "duplicate")]
     for batch in batched(passed, 1024):
-        verdicts.update(zip(batch, dedup.check_batch([records[n] for n in batch]), strict=True))
+        verdicts.update(zip(batch, chain.check_batch([records[n] for n in batch], "ordered"), strict=True))
     seconds = time.perf_counter() - started
     per_lang: dict[str, Counter] = defaultdict(Counter)
     clean_reasons: Counter = Counter()
