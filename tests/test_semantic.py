@@ -123,7 +123,7 @@ def test_texts_of_a_batch_are_read_before_the_encoder_forgets_old_ones(monkeypat
     from bayling_data.text import encoders
 
     monkeypatch.setattr(encoders, "REMEMBERED", 3)
-    encoder = encoders.SentenceEncoder(workers=1)
+    encoder = encoders.SentenceEncoder(threads=1)
     first = encoder.encode(["Guten Tag.", "Hallo.", "Danke."])
     again = encoder.encode(["Guten Tag.", "Bitte.", "Tschüss.", "Ja."])  # "Guten Tag." is the oldest remembered
     assert again.shape == (4, 384) and len(encoder._memory) == 3

