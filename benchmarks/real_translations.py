@@ -28,6 +28,7 @@ from pathlib import Path
 from bayling_data import languages
 from bayling_data.filters import FilterConfig, build_chain
 from bayling_data.filters.base import batched
+from bayling_data.filters.dedup import NearDedup
 from bayling_data.records import Record
 from bayling_data.sources.formats import ImportLanguages, to_record
 from bayling_data.text.normalize import normalize
@@ -60,6 +61,9 @@ MO_LOCALES = {
     "tt": None,  # GTK's Tatar catalogue is written in Latin letters, not Cyrillic
 }  # fmt: skip
 MO_DOMAINS = ("gtk30", "gtk30-properties", "glib20")  # UI strings, property docs and command-line help
+DEBCONF_LOCALES = {**MO_LOCALES, "dz": "dzo_Tibt", "tt": "tat_Cyrl"}  # debconf's Tatar is in Cyrillic
+DEBCONF_DIR = Path("/var/lib/dpkg/info")  # the templates of the installed packages
+DEBCONF_FIELD = re.compile(r"Description-([A-Za-z_@]+)\.UTF-8")
 DEFECTS = (
     "wrong_script", "wrong_language", "copy", "truncated", "duplicate", "other_sentence", "wrong_language_short",
     "dropped_sentence", "added_sentence", "number_changed",
@@ -145,11 +149,64 @@ def desktop_translations(root: Path = Path("/usr/share/locale")) -> dict[str, di
     return dict(table)
 
 
-def translations(corpora: tuple[str, ...] = ("django", "desktop")) -> dict[str, dict[str, str]]:
+def debconf_translations(folder: Path = DEBCONF_DIR) -> dict[str, dict[str, str]]:
+    """{FLORES code: {English paragraph: translation}} from Debian's debconf templates (`*.templates` in
+    `folder`): the questions packages ask when they are installed, a short title and paragraphs of prose
+    explaining a choice, translated by Debian's teams. Paired paragraph by paragraph where a translation has
+    as many as its English. Empty when the folder has none."""
+    table: dict[str, dict[str, str]] = defaultdict(dict)
+    for path in sorted(folder.glob("*.templates")):
+        for fields in _stanzas(path.read_text("utf-8", errors="replace")):
+            english = _paragraphs(fields.get("Description", []))
+            for key, lines in fields.items():
+                match = DEBCONF_FIELD.fullmatch(key)
+                code = DEBCONF_LOCALES.get(match.group(1)) if match else None
+                translated = _paragraphs(lines)
+                if code is None or languages.find(code) is None or len(translated) != len(english):
+                    continue
+                for source, text in zip(english, translated, strict=True):
+                    if text and text != source and len(source) > 3:
+                        table[code].setdefault(source, text)
+    return dict(table)
+
+
+def _stanzas(text: str) -> Iterator[dict[str, list[str]]]:
+    """The fields of each stanza of an RFC 822 style file: {name: [first line, continuation lines...]}."""
+    for block in re.split(r"\n\s*\n", text):
+        fields: dict[str, list[str]] = {}
+        key = None
+        for line in block.splitlines():
+            if line[:1] in (" ", "\t") and key:
+                fields[key].append(line[1:])
+            elif ":" in line:
+                key, value = line.split(":", 1)
+                fields[key] = [value.strip()]
+        yield fields
+
+
+def _paragraphs(lines: list[str]) -> list[str]:
+    """A debconf description's title and its paragraphs (separated by lines of a single dot), each one line."""
+    if not lines:
+        return []
+    out, current = [lines[0]], []
+    for line in [*lines[1:], "."]:
+        if line.strip() == "." and current:
+            out.append(" ".join(current))
+            current = []
+        elif line.strip() != ".":
+            current.append(line.strip())
+    return out
+
+
+def translations(
+    corpora: tuple[str, ...] = ("django", "desktop"), debconf_dir: Path = DEBCONF_DIR
+) -> dict[str, dict[str, str]]:
     """The chosen corpora merged ({FLORES code: {source: translation}}, the first corpus's entry first)."""
+    read = {"django": django_translations, "desktop": desktop_translations}
     table: dict[str, dict[str, str]] = defaultdict(dict)
     for corpus in corpora:
-        for code, entries in (django_translations() if corpus == "django" else desktop_translations()).items():
+        entries_by_code = debconf_translations(debconf_dir) if corpus == "debconf" else read[corpus]()
+        for code, entries in entries_by_code.items():
             for source, text in entries.items():
                 table[code].setdefault(source, text)
     return dict(table)
@@ -196,11 +253,15 @@ def sentences(text: str) -> list[str]:
 
 
 def samples(
-    per_lang: int = 150, seed: int = 0, per_defect: int = 10, corpora: tuple[str, ...] = ("django", "desktop")
+    per_lang: int = 150,
+    seed: int = 0,
+    per_defect: int = 10,
+    corpora: tuple[str, ...] = ("django", "desktop"),
+    debconf_dir: Path = DEBCONF_DIR,
 ) -> list[Sample]:
     """Clean pairs (up to `per_lang` a language) and `per_defect` planted defects of each kind a language."""
     rng = random.Random(seed)
-    table = translations(corpora)
+    table = translations(corpora, debconf_dir)
     out: list[Sample] = []
     for lang in sorted(table):
         # no true duplicates, and no translation equal to its source but for case and punctuation ("Urdu" ->
@@ -209,12 +270,26 @@ def samples(
         unique = {(normalize(s), normalize(t)): (s, t) for s, t in pairs if normalize(s) != normalize(t)}
         entries = list(unique.values())
         rng.shuffle(entries)
+        entries = without_near_duplicates(lang, entries)
         clean = entries[:per_lang]
         out += [Sample(s, t, lang, "clean", f"{lang}:{i}") for i, (s, t) in enumerate(clean)]
         out += list(_planted(lang, clean, entries, table, rng, per_defect))
     rng.shuffle(out)
     # a duplicate comes after its original, as a repeated line of a corpus does
     return [x for x in out if x.label != "duplicate"] + [x for x in out if x.label == "duplicate"]
+
+
+def without_near_duplicates(lang: str, entries: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The entries a corpus holds once: each that the tool's near dedup finds too like an earlier one left out
+    (Debian's GRUB asks the same question for Linux and for kFreeBSD). Dedup rightly drops such a twin: as
+    a correct record it would count as lost, as a planted defect it would be caught for the wrong reason."""
+    records = [
+        Record("translate", "corpus", "eng_Latn", lang, [{"role": "user", "content": source},
+               {"role": "assistant", "content": text}], meta={"source_text": source})
+        for source, text in entries
+    ]  # fmt: skip
+    verdicts = NearDedup().check_batch(records)
+    return [entry for entry, verdict in zip(entries, verdicts, strict=True) if verdict is None]
 
 
 def _planted(
@@ -366,11 +441,22 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--markdown", action="store_true")
     parser.add_argument("--formats", default=",".join(FORMATS), help="import formats to write the records in")
-    parser.add_argument("--corpora", default="django,desktop", help="django (the wheel's .po), desktop (GTK, GLib)")
+    parser.add_argument(
+        "--corpora",
+        default="django,desktop",
+        help="django (the wheel's .po), desktop (GTK, GLib: short UI strings), debconf (Debian's install "
+        "questions: paragraphs of prose)",
+    )
+    parser.add_argument(
+        "--debconf-dir",
+        type=Path,
+        default=DEBCONF_DIR,
+        help="folder of debconf *.templates (default: the installed packages'; see benchmarks/README.md)",
+    )
     parser.add_argument("--source-lang", default="", help="as filter's --source-lang (default: not given)")
     parser.add_argument("--semantic-min-score", type=float, help="as filter's (default: the semantic check off)")
     args = parser.parse_args()
-    items = samples(args.per_lang, args.seed, args.per_defect, tuple(args.corpora.split(",")))
+    items = samples(args.per_lang, args.seed, args.per_defect, tuple(args.corpora.split(",")), args.debconf_dir)
     settings = {} if args.semantic_min_score is None else {"semantic_min_score": args.semantic_min_score}
     for fmt in args.formats.split(","):
         print(f"## {fmt}")

@@ -46,9 +46,14 @@ WITH_SIGINT = [
 ]
 
 
-def generate_args(url: str, out: Path, n: int = 200, *extra: str, langs: str = "zh,en,de") -> list[str]:
-    """`bayling-data generate` arguments against the teacher at `url`."""
-    return ["generate", "--langs", langs, "--n", str(n), "--base-url", url, "--out", str(out), *extra]
+def generate_args(
+    url: str, out: Path, n: int = 200, *extra: str, langs: str = "zh,en,de", skip: str = "semantic"
+) -> list[str]:
+    """`bayling-data generate` arguments against the teacher at `url`, with the filter steps in `skip` skipped: by
+    default the semantic check, which is on with a remote teacher and rejects the mock's words unrelated to
+    their source (a later --skip-filter in `extra` replaces this one)."""
+    skipped = ["--skip-filter", skip] if skip else []
+    return ["generate", "--langs", langs, "--n", str(n), "--base-url", url, "--out", str(out), *skipped, *extra]
 
 
 def run_cli(args: list[str], env: dict[str, str], timeout: float = 300) -> subprocess.CompletedProcess[str]:

@@ -429,6 +429,13 @@ def test_unknown_language_code_keeps_the_checks_that_need_no_classifier():
             "qa_urls:missing",
         ),
         ("Write to help@example.org.", "Schreib uns.", "Schreib an help@example.org.", "qa_emails:missing"),
+        ("Write to bugs@debian.org.", "Schreib an bugs@debain.org.", "Schreib an bugs@debian.org.", "qa_emails:missing"),
+        (  # an example address may be written as an example of the translation's language (Debian's French)
+            "Thus, if a mail address on the local host is foo@example.org, the correct value would be example.org.",
+            "Par exemple, si une adresse électronique locale est celle-ci, la valeur sera « example.org ».",
+            "Par exemple, si une adresse électronique locale est toto@exemple.org, la valeur sera « exemple.org ».",
+            "qa_emails:missing",
+        ),
         ("Run `make test` now.", "Jetzt testen.", "Führe jetzt „make test“ aus.", "qa_code:missing"),
         ("It costs 1,500.25 euros.", "Es kostet 1.400 Euro.", "Es kostet 1 500,25 Euro.", "qa_numbers:missing"),
         ("Version 12 is out.", "Version 12 und 13.", "Version 12 ist da.", "qa_numbers:added"),
@@ -438,6 +445,18 @@ def test_translation_qa_checks(source, bad, good, reason):
     chain = build_chain(FilterConfig(skip=["langid", "length_ratio", "shape", "untranslated", "empty_or_truncated"]))
     assert chain.check_batch([translation(source, bad)]) == [reason]
     assert chain.check_batch([translation(source, good)]) == [None]
+
+
+def test_a_dropped_sentence_is_judged_only_where_sentences_end_with_a_mark():
+    """Thai and Lao end a sentence with a space: Debian's Thai translation of two sentences has no mark."""
+    from bayling_data.filters.qa import Sentences
+
+    source = "This name will also be used by other programs. It should be the single, fully qualified domain name."
+    thai = "ชื่อนี้จะถูกใช้โดยโปรแกรมอื่นๆ และควรจะเป็นชื่อโดเมนเต็ม เพียงรายการเดียว"
+    assert Sentences().check(translation(source, thai, tgt="tha_Thai")) is None
+    assert Sentences().check(translation(source, "Dieser Name wird auch von anderen Programmen verwendet.")) == (
+        "fewer_than_source"
+    )
 
 
 def test_numbers_in_other_digit_scripts_and_months():

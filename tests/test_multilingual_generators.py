@@ -28,7 +28,7 @@ def test_crosslingual_over_all_languages(mock_teacher, cli_env, tmp_path):
     out = tmp_path / "all"
     # The mock teacher writes pseudo-words in each language's script: real language ID cannot accept them,
     # so this run checks codes, scripts and structure with the classifier step skipped.
-    args = ["--generator", "crosslingual", "--skip-filter", "langid,near_dedup", "--concurrency", "64"]
+    args = ["--generator", "crosslingual", "--skip-filter", "langid,near_dedup,semantic", "--concurrency", "64"]
     done = run_cli(generate_args(mock_teacher.url, out, n, *args, langs="all"), cli_env, timeout=600)
     assert done.returncode == 0, done.stderr
     rows = rows_of(out, tmp_path)

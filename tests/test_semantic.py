@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from conftest import load_output, run_cli
 
-from bayling_data.filters.semantic import TYPICAL_MARGIN, Faithfulness
+from bayling_data.filters.semantic import RECOMMENDED_SCORE, TYPICAL_MARGIN, Faithfulness
 from bayling_data.sources.formats import ImportLanguages, to_record
 from bayling_data.view.data import Dataset, Query
 
@@ -103,20 +103,36 @@ def test_filter_runs_the_check_from_a_flag(cli_env, tmp_path, german_pairs):
     assert "Traceback" not in wrong.stderr
 
 
-def test_generate_checks_each_translate_turn_for_meaning(cli_env, tmp_path):
+def test_generate_checks_each_translate_turn_for_meaning_by_default_with_a_remote_teacher(cli_env, tmp_path):
     """The mock teacher's translations are words of the target language unrelated to their source: with the
-    check on, translate turns fail it as the dialogues are built (word salads of one domain are close in
-    e5's space, so some pass on a bare cosine before the margin has neighbours)."""
+    check on (the default with a remote teacher), translate turns fail it as the dialogues are built (word
+    salads of one domain are close in e5's space, so some pass on a bare cosine before the margin has
+    neighbours)."""
     from conftest import generate_args
 
     from bayling_data.testing.mock_teacher import MockServer, MockState
 
     with MockServer(MockState()) as server:
-        args = generate_args(server.url, tmp_path / "out", 8, "--semantic-min-score", "0.92")
-        done = run_cli(args, cli_env)
+        done = run_cli(generate_args(server.url, tmp_path / "out", 8, skip=""), cli_env)
     assert done.returncode == 0, done.stderr
-    reasons = json.loads((tmp_path / "out" / "run_summary.json").read_text())["stats"]["counts"]["rejected_reason"]
-    assert reasons.get("semantic:unfaithful", 0) >= 1, reasons
+    summary = json.loads((tmp_path / "out" / "run_summary.json").read_text())
+    assert summary["stats"]["counts"]["rejected_reason"].get("semantic:unfaithful", 0) >= 1, summary["stats"]
+    assert RECOMMENDED_SCORE == 0.91 and f"| semantic_min_score | `{RECOMMENDED_SCORE}` |" in (tmp_path / "out" / "README.md").read_text()
+
+
+def test_a_remote_teacher_switches_the_check_on_unless_told_otherwise():
+    from bayling_data.filters import FilterConfig
+
+    assert Faithfulness not in FilterConfig().steps_to_run()  # filter, and generate with the embedded teacher
+    config = FilterConfig()
+    config.with_remote_teacher()
+    assert config.options_for(Faithfulness).semantic_min_score == RECOMMENDED_SCORE
+    for told in (FilterConfig(skip=["semantic"]), FilterConfig(settings={"semantic_min_score": None})):
+        told.with_remote_teacher()
+        assert Faithfulness not in told.steps_to_run()
+    told = FilterConfig(settings={"semantic_min_score": 0.95})
+    told.with_remote_teacher()
+    assert told.options_for(Faithfulness).semantic_min_score == 0.95
 
 
 def test_texts_of_a_batch_are_read_before_the_encoder_forgets_old_ones(monkeypatch):

@@ -49,6 +49,8 @@ def generate(
     try:
         generator_options, step_settings = extra_options(ctx.args, run.generator)
         config = filters.config(step_settings)
+        if teacher.resolved().kind == "remote":
+            config.with_remote_teacher()
         options = replace(
             run,
             source=user_path(run.source) if run.source is not None else None,

@@ -8,7 +8,7 @@ import time
 from collections import Counter, OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any, ClassVar, Union
 
 from bayling_data.options import build
 from bayling_data.records import Record
@@ -40,6 +40,9 @@ class Step:
     order = 500
     ordered = False  # True: the step needs every earlier record, in input order (dedup)
     Options: type = NoOptions
+    # settings taken in `generate` with a remote teacher unless given: a check that costs little against a
+    # teacher's seconds a request, but would slow `filter` or compete with the embedded teacher for the CPU
+    remote_teacher_settings: ClassVar[dict[str, Any]] = {}
 
     def __init__(self, options: Any = None, /, **values: Any) -> None:
         self.options = options if options is not None else build(self.Options, values)

