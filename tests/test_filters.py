@@ -439,6 +439,7 @@ def test_unknown_language_code_keeps_the_checks_that_need_no_classifier():
         ("Run `make test` now.", "Jetzt testen.", "Führe jetzt „make test“ aus.", "qa_code:missing"),
         ("It costs 1,500.25 euros.", "Es kostet 1.400 Euro.", "Es kostet 1 500,25 Euro.", "qa_numbers:missing"),
         ("Version 12 is out.", "Version 12 und 13.", "Version 12 ist da.", "qa_numbers:added"),
+        ("XF86AudioPlay on 24 keys", "Reproducer sur 42 claves", "Reproducer sur 24 claves", "qa_numbers:missing"),
     ],
 )
 def test_translation_qa_checks(source, bad, good, reason):

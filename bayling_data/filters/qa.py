@@ -19,7 +19,8 @@ from bayling_data.text.script import main_script
 from bayling_data.text.tokens import EMAIL, INLINE_CODE, PLACEHOLDER, TAG, URL, without_tokens
 
 _TWO_DIGITS = re.compile(r"\d\d")
-NUMBER = re.compile(r"\d+(?:[.,\u00a0\u202f' ]\d{3})*(?:[.,]\d+)?")
+# digits after a letter are part of a name (XF86AudioPlay, utf8, IPv6), which a translation may rightly leave out
+NUMBER = re.compile(r"(?<![^\W\d_])\d+(?:[.,\u00a0\u202f' ]\d{3})*(?:[.,]\d+)?")
 TRAILING = ".,;:!?)]}>"
 
 
