@@ -429,7 +429,7 @@ def test_unknown_language_code_keeps_the_checks_that_need_no_classifier():
             "qa_urls:missing",
         ),
         ("Write to help@example.org.", "Schreib uns.", "Schreib an help@example.org.", "qa_emails:missing"),
-        ("Write to bugs@debian.org.", "Schreib an bugs@debain.org.", "Schreib an bugs@debian.org.", "qa_emails:missing"),
+        ("Mail bugs@debian.org.", "Schreib an bugs@debain.org.", "Schreib an bugs@debian.org.", "qa_emails:missing"),
         (  # an example address may be written as an example of the translation's language (Debian's French)
             "Thus, if a mail address on the local host is foo@example.org, the correct value would be example.org.",
             "Par exemple, si une adresse électronique locale est celle-ci, la valeur sera « example.org ».",

@@ -117,7 +117,8 @@ def test_generate_checks_each_translate_turn_for_meaning_by_default_with_a_remot
     assert done.returncode == 0, done.stderr
     summary = json.loads((tmp_path / "out" / "run_summary.json").read_text())
     assert summary["stats"]["counts"]["rejected_reason"].get("semantic:unfaithful", 0) >= 1, summary["stats"]
-    assert RECOMMENDED_SCORE == 0.91 and f"| semantic_min_score | `{RECOMMENDED_SCORE}` |" in (tmp_path / "out" / "README.md").read_text()
+    card = (tmp_path / "out" / "README.md").read_text()
+    assert RECOMMENDED_SCORE == 0.91 and f"| semantic_min_score | `{RECOMMENDED_SCORE}` |" in card
 
 
 def test_a_remote_teacher_switches_the_check_on_unless_told_otherwise():
