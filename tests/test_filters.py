@@ -103,6 +103,16 @@ CASES = {
         chat("Tell me", DE + " (Danach fuhren wir zum Bahnhof und"),
         chat("Tell me", DE + " (Danach fuhren wir zum Bahnhof) und"),
     ),
+    "unclosed-bracket-urdu": (  # right to left, brackets come either way round: "(path(" shows as "(path)"
+        EmptyOrTruncated(),
+        translation("Boolean (Either True, False or None)", "بولین (True، False یا None", tgt="urd_Arab"),
+        translation("Boolean (Either True, False or None)", "بولین (True، False یا None(", tgt="urd_Arab"),
+    ),
+    "unclosed-bracket-of-the-source": (  # a bracket the source leaves open may stay open
+        EmptyOrTruncated(),
+        translation("digit expected after a sign", "(?+ नंतर अंक अपेक्षित आहे", tgt="mar_Deva"),
+        translation("digit expected after (?+", "(?+ नंतर अंक अपेक्षित आहे", tgt="mar_Deva"),
+    ),
     "refusal": (MetaTalk(), translation(EN, "As an AI language model, I cannot translate this."), translation(EN, DE)),
     "refusal-de-not-kinder": (
         MetaTalk(),
@@ -420,6 +430,12 @@ def test_unknown_language_code_keeps_the_checks_that_need_no_classifier():
             "qa_placeholders:missing",
         ),
         ("Delete it?", "%(count)d löschen?", "Löschen?", "qa_placeholders:added"),
+        (  # numbered placeholders may reorder what their source holds (GTK's Marathi)
+            "Unexpected start tag '%s' on line %d char %d",
+            "Unerwartetes Start-Tag in Zeile %1$d",
+            "Zeile %2$d, Zeichen %3$d: unerwartetes Start-Tag „%1$s“",
+            "qa_placeholders:missing",
+        ),
         ("Hello {name}, welcome.", "Hallo, willkommen.", "Hallo {name}, willkommen.", "qa_placeholders:missing"),
         ("See <a href='x'>the docs</a>.", "Siehe die Doku.", "Siehe <a href='y'>die Doku</a>.", "qa_markup:missing"),
         (

@@ -32,8 +32,12 @@ def _emails(text: str) -> set[str]:
     return {match.casefold() for match in EMAIL.findall(URL.sub(" ", text))}
 
 
+_POSITION = re.compile(r"^%\d+\$")  # "%2$d": a placeholder's position, which a translation may reorder
+
+
 def _placeholders(text: str) -> set[str]:
-    return {re.sub(r"\s+", "", match) for match in PLACEHOLDER.findall(text)}
+    """Placeholders, spaces dropped; a numbered one as its plain form (`%1$s` is `%s`, as msgfmt reads them)."""
+    return {_POSITION.sub("%", re.sub(r"\s+", "", match)) for match in PLACEHOLDER.findall(text)}
 
 
 def _tags(text: str) -> set[str]:

@@ -63,13 +63,17 @@ class EmptyOrTruncated(Filter):
         reasons = record.meta.get("finish_reasons")
         if reasons is not None:
             return "truncated" if "length" in reasons else None
-        for source, src, translation, tgt in translation_pairs(record):
+        pairs = translation_pairs(record)
+        for source, src, translation, tgt in pairs:
             if script_of(tgt) in UNMARKED_ENDS:
                 continue
             short = length_ratio(source, src, translation, tgt) < self.options.max_cut_ratio
             if short and _ends_sentence(source) and not _ends_sentence(translation):
                 return "truncated_text"
-        return "truncated_text" if _visibly_cut(record.messages[-1]["content"]) else None
+        if not _visibly_cut(record.messages[-1]["content"]):
+            return None
+        # a translation that keeps its source's open bracket ("digit expected after (?+") is not cut
+        return None if any(_visibly_cut(source) for source, *_ in pairs) else "truncated_text"
 
 
 def _ends_sentence(text: str) -> bool:
@@ -80,15 +84,21 @@ def _ends_sentence(text: str) -> bool:
 
 
 _OPENERS = {"(": ")", "[": "]", "{": "}", "（": "）", "「": "」", "【": "】"}
+# Letters written right to left (Hebrew, Arabic, Syriac, Thaana, N'Ko, ...): the display mirrors brackets among
+# them, so translators type them either way round (Urdu "فائل کا راستہ(path(" shows as a closed pair); there a
+# pair's marks must also add up to an odd count.
+RIGHT_TO_LEFT = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]")
 
 
 def _visibly_cut(text: str) -> bool:
     """An unclosed ``` block, or a bracket opened after the last closing one of its kind (text cut inside it)."""
     if text.count("```") % 2:
         return True
-    for opener, closer in _OPENERS.items():
-        last_open = text.rfind(opener)
-        if last_open >= 0 and text.count(opener) > text.count(closer) and text.rfind(closer) < last_open:
+    present = [(opener, closer) for opener, closer in _OPENERS.items() if opener in text]
+    mirrored = bool(present) and RIGHT_TO_LEFT.search(text) is not None
+    for opener, closer in present:
+        opened, closed = text.count(opener), text.count(closer)
+        if opened > closed and ((opened + closed) % 2 if mirrored else text.rfind(closer) < text.rfind(opener)):
             return True
     return False
 
