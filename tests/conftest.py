@@ -50,8 +50,8 @@ def generate_args(
     url: str, out: Path, n: int = 200, *extra: str, langs: str = "zh,en,de", skip: str = "semantic"
 ) -> list[str]:
     """`bayling-data generate` arguments against the teacher at `url`, with the filter steps in `skip` skipped: by
-    default the semantic check, which is on with a remote teacher and rejects the mock's words unrelated to
-    their source (a later --skip-filter in `extra` replaces this one)."""
+    default the semantic check, which is on with a remote teacher and would spend a second loading its encoder
+    to score the mock's words unrelated to their source (a later --skip-filter in `extra` replaces this one)."""
     skipped = ["--skip-filter", skip] if skip else []
     return ["generate", "--langs", langs, "--n", str(n), "--base-url", url, "--out", str(out), *skipped, *extra]
 

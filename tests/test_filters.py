@@ -436,6 +436,7 @@ def test_unknown_language_code_keeps_the_checks_that_need_no_classifier():
             "Zeile %2$d, Zeichen %3$d: unerwartetes Start-Tag „%1$s“",
             "qa_placeholders:missing",
         ),
+        ("Page %d of %d", "Seite %1$d von %3$d", "%2$d Seiten, diese ist %1$d", "qa_placeholders:missing"),
         ("Hello {name}, welcome.", "Hallo, willkommen.", "Hallo {name}, willkommen.", "qa_placeholders:missing"),
         ("See <a href='x'>the docs</a>.", "Siehe die Doku.", "Siehe <a href='y'>die Doku</a>.", "qa_markup:missing"),
         (

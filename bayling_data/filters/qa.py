@@ -32,12 +32,20 @@ def _emails(text: str) -> set[str]:
     return {match.casefold() for match in EMAIL.findall(URL.sub(" ", text))}
 
 
-_POSITION = re.compile(r"^%\d+\$")  # "%2$d": a placeholder's position, which a translation may reorder
+_NUMBERED = re.compile(r"%\d+\$")  # "%2$d": printf's second argument, wherever the translation puts it
 
 
 def _placeholders(text: str) -> set[str]:
-    """Placeholders, spaces dropped; a numbered one as its plain form (`%1$s` is `%s`, as msgfmt reads them)."""
-    return {_POSITION.sub("%", re.sub(r"\s+", "", match)) for match in PLACEHOLDER.findall(text)}
+    """Placeholders, spaces dropped. printf's are numbered as msgfmt reads them: `%s ... %d` are `%1$s` and
+    `%2$d`, so a translation may reorder them (`%2$d ... %1$s`) but not point at an argument its source lacks."""
+    found, position = set(), 0
+    for match in PLACEHOLDER.findall(text):
+        match = re.sub(r"\s+", "", match)
+        if match.startswith("%") and not match.startswith("%(") and not _NUMBERED.match(match):
+            position += 1
+            match = f"%{position}${match[1:]}"
+        found.add(match)
+    return found
 
 
 def _tags(text: str) -> set[str]:

