@@ -65,9 +65,11 @@ def _checked(options: FilterOptions, config: FilterConfig, address: str | None) 
     fmt = options.format or detect_format(dataset.take(1)[0])
     if fmt is None:
         raise InputError("cannot recognise the input records; pass --format")
+    # a worker holds one of the cluster's CPUs: its sentence encoder computes on one thread, not on every core
+    worker_config = FilterConfig(config.skip, {"semantic_threads": 1, **config.settings})
     checked = dataset.map_batches(
         PerRecordSteps,
-        fn_constructor_kwargs={"config": config, "fmt": fmt, "langs": options.import_languages},
+        fn_constructor_kwargs={"config": worker_config, "fmt": fmt, "langs": options.import_languages},
         batch_format="pyarrow",
         batch_size=1024,
         concurrency=(1, max(1, int(ray.cluster_resources().get("CPU", 1)))),

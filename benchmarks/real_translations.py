@@ -32,7 +32,7 @@ from bayling_data.filters.dedup import NearDedup
 from bayling_data.records import Record
 from bayling_data.sources.formats import ImportLanguages, to_record
 from bayling_data.text.normalize import normalize
-from bayling_data.text.tokens import without_source_words, without_tokens
+from bayling_data.text.tokens import has_words, without_source_words, without_tokens
 
 # Django locale -> FLORES-200 code (or our code for languages FLORES-200 lacks). Regional variants of a
 # language already present (es_AR, pt_BR, ar_DZ, ...) and English are left out.
@@ -324,7 +324,8 @@ def _planted(
 
     yield from elsewhere(same_script=False)
     yield from elsewhere(same_script=True)
-    yield from (Sample(s, s, lang, "copy", "copy") for s, _ in some(clean))
+    # a source with no words ("%H:%M", "10x11") is rightly written as it is: its copy is no defect
+    yield from (Sample(s, s, lang, "copy", "copy") for s, _ in some(clean) if has_words(s))
     for source, text in some([(s, t) for s, t in clean if len(t) >= 40]):
         cut = rng.randint(len(text) * 2 // 5, len(text) * 7 // 10)
         yield Sample(source, text[:cut].rstrip(), lang, "truncated", "truncated")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import subprocess
 import sys
 import urllib.request
@@ -17,6 +18,19 @@ from bayling_data.teacher.client.cache import RequestCache
 from bayling_data.testing.mock_teacher import MockServer, MockState
 
 CLI = [str(Path(sys.executable).parent / "bayling-data")]  # the installed console script, as users run it
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))  # real_translations: Django's .po
+
+
+@pytest.fixture(scope="session")
+def german_pairs() -> list[tuple[str, str]]:
+    """80 of Django's English strings and their German translations (from the Django wheel), shuffled: sentences
+    with nothing the cheap QA checks compare (placeholders, tags), so that only their meaning tells."""
+    import real_translations
+
+    pairs = sorted(real_translations.django_translations()["deu_Latn"].items())
+    pairs = [(s, t) for s, t in pairs if len(s) >= 20 and not any(mark in s for mark in "%{<")]
+    random.Random(0).shuffle(pairs)
+    return pairs[:80]
 
 
 @pytest.fixture

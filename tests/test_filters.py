@@ -465,6 +465,25 @@ def test_translation_qa_checks(source, bad, good, reason):
     assert chain.check_batch([translation(source, good)]) == [None]
 
 
+def test_a_text_with_no_words_is_not_judged_for_script_copy_or_placeholders():
+    """Date formats and sizes in GTK's catalogues: their translators reorder and localize the directives and
+    digits, and no word says which language or script they are in, nor whether they were left untranslated."""
+    chain = build_chain(FilterConfig(skip=["semantic"]))
+    for source, answer, tgt in [
+        ("%m/%d/%y", "%Y/%m/%d", "jpn_Jpan"),
+        ("%m/%d/%y", "%d/%m/%y", "cat_Latn"),  # chrF says copy; a format is rightly kept
+        ("%I:%M:%S %p", "%X %p", "amh_Ethi"),  # %X: the locale's time, which printf reads as a placeholder
+        ("%H:%M", "%OH:%OM", "arb_Arab"),
+        ("%a %b %e %H:%M:%S %Y", "%Y. %b. %-e. %a. %H:%M:%S", "hun_Latn"),
+        ("10x11", "১০x১১", "ben_Beng"),
+    ]:
+        assert chain.check_batch([translation(source, answer, tgt=tgt)]) == [None], (source, answer)
+    # a word in the wrong script is still one, and a placeholder left out of a sentence is still missing
+    assert LanguageFilter().check(translation("%H:%M", "%H:%M Uhr", tgt="jpn_Jpan")) == "wrong_script:jpn_Jpan"
+    assert LanguageFilter().check(translation("or", "ё", tgt="uzn_Latn")) == "wrong_script:uzn_Latn"  # one letter
+    assert chain.check_batch([translation("%d files", "Dateien")]) == ["qa_placeholders:missing"]
+
+
 def test_a_dropped_sentence_is_judged_only_where_sentences_end_with_a_mark():
     """Thai and Lao end a sentence with a space: Debian's Thai translation of two sentences has no mark."""
     from bayling_data.filters.qa import Sentences

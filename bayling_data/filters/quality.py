@@ -16,7 +16,7 @@ from bayling_data.records import Record
 from bayling_data.text.normalize import normalize, words
 from bayling_data.text.pairs import length_ratio, translation_pairs
 from bayling_data.text.script import script_share
-from bayling_data.text.tokens import without_tokens
+from bayling_data.text.tokens import has_words, without_tokens
 
 # Marks that end a sentence or a complete unit, in many scripts (a source ending in one of these was
 # complete, so its translation should end in one too).
@@ -194,8 +194,8 @@ class Untranslated(Filter):
 
     def check(self, record: Record) -> str | None:
         for source, src, translation, tgt in translation_pairs(record):
-            if src == tgt:
-                continue
+            if src == tgt or not has_words(source):
+                continue  # a source with no words ("%H:%M", "A4") is rightly written as it is
             # What a translation keeps as it is (placeholders, tags, URLs, code) says nothing about copying.
             source, translation = without_tokens(source), without_tokens(translation)
             if normalize(source) == normalize(translation) or (

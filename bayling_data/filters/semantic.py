@@ -56,6 +56,12 @@ class Faithfulness(Filter):
             0.8, "while too few neighbours are known for a margin, reject under this cosine", low=-1.0, high=1.0
         )
         semantic_neighbours: int = option(4, "neighbours a margin is taken against", low=1, high=64)
+        semantic_threads: Optional[int] = option(
+            None,
+            "threads the sentence encoder computes on (default: every core; the Ray engine gives each worker one)",
+            low=1,
+            high=1024,
+        )
         semantic_model: Optional[str] = option(
             None,
             "a folder with an ONNX sentence encoder of your own (model.onnx and tokenizer.json, e.g. LaBSE) or a "
@@ -68,7 +74,7 @@ class Faithfulness(Filter):
 
     def __init__(self, options: Any = None, /, **values: Any) -> None:
         super().__init__(options, **values)
-        self.encoder = SentenceEncoder(self.options.semantic_model)
+        self.encoder = SentenceEncoder(self.options.semantic_model, self.options.semantic_threads)
         self.k = self.options.semantic_neighbours
         # per target language: recent source and translation vectors (the neighbours of the next pairs)
         self._recent: dict[str, deque[tuple[np.ndarray, np.ndarray]]] = defaultdict(

@@ -34,6 +34,24 @@ def without_tokens(text: str) -> str:
     return _NOT_WORDS.sub(" ", text) if "://" in text or "www." in text else text
 
 
+# strftime's directives (%Y, %-d, %OH): what a date or time format is made of. Those printf lacks mark one.
+_DATE_DIRECTIVE = re.compile(r"%[-_0^#]?[EO]?[a-zA-Z+]")
+_DATE_ONLY = re.compile(r"%[-_0^#]?[EO]?[aAbBhHIjmMpSUwWyYZzklnPTDFRrtuVGgC+]")
+# two letters in a row, or one letter outside the Latin script ("و", "и", "是": words; "x" in "10x11" is not)
+_A_WORD = regex.compile(r"[\p{L}\p{M}]{2,}|(?!\p{Latin})\p{L}")
+
+
+def has_words(text: str) -> bool:
+    """Whether `text` holds a word outside tokens and date directives ("%Y/%m/%d", "A4x5", "10x11" do not):
+    with none, nothing says which language or script it is in, nor whether it was left untranslated."""
+    return _A_WORD.search(_DATE_DIRECTIVE.sub(" ", without_tokens(text))) is not None
+
+
+def date_format(text: str) -> bool:
+    """A date or time format ("%I:%M:%S %p"): a translator may reorder and localize its directives ("%X %p")."""
+    return _DATE_ONLY.search(text) is not None and not has_words(text)
+
+
 _WORD = regex.compile(r"[\p{L}\p{M}\p{N}_]+")  # with the marks Indic and other scripts write vowels with
 
 
